@@ -1,0 +1,86 @@
+# devmem TCP — top-level build. See README.md.
+#   make            debug kernel + all user space
+#   make check      deps, build, the selftest suite in one VM boot
+#   make demo       deps, build, a readable end-to-end demo in the VM
+#   make V=1        show commands
+
+BUILD  ?= $(CURDIR)/build
+KSRC   := $(BUILD)/linux
+PREFIX ?= /usr/local
+DESTDIR ?=
+export BUILD KSRC V
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -Wall -Wextra -Wno-unused-parameter
+UAPI    := -isystem $(BUILD)/usr/include
+HARNESS := -I$(KSRC)/tools/testing/selftests
+
+SELFTEST_BINS := $(BUILD)/selftests/udmabuf
+
+.PHONY: all deps kernel kernel-fast kernel-tree kernel-patches checkpatch \
+	headers selftests check demo bench install clean distclean help
+
+all: kernel selftests
+
+help:
+	@sed -n '2,6p' Makefile | sed 's/^# //'
+
+deps:
+	$(Q)tools/deps.sh
+
+# -- kernel ---------------------------------------------------------------
+# The scripts keep their own stamps (tree state, fragments), so these
+# targets are phony but cheap when nothing changed.
+kernel-tree:
+	$(Q)kernel/scripts/tree.sh
+
+kernel: kernel-tree
+	$(Q)kernel/scripts/build.sh debug
+
+kernel-fast: kernel-tree
+	$(Q)kernel/scripts/build.sh fast
+
+kernel-patches:
+	$(Q)kernel/scripts/export-patches.sh
+
+checkpatch: kernel-tree
+	$(Q)kernel/scripts/checkpatch.sh
+
+headers: kernel-tree
+	$(Q)kernel/scripts/headers.sh
+
+# -- selftests ------------------------------------------------------------
+selftests: headers
+	$(Q)$(MAKE) --no-print-directory $(SELFTEST_BINS)
+
+$(BUILD)/selftests/%: selftests/%.c $(BUILD)/usr/.devmem-state
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) $(UAPI) $(HARNESS) -o $@ $< $(LDLIBS)
+
+check: deps all
+	$(Q)selftests/check.sh
+
+demo: deps all
+	$(Q)tools/vm/run -t 600 -- tools/demo.sh
+
+bench: deps
+	@echo "bench: no benchmarks yet (the devmem RX/TX benchmarks come with the netdevsim device)"
+
+install: all
+	@echo "install: nothing to install yet (devmemctl, BPF objects and man pages come later)"
+
+clean:
+	$(Q)rm -rf $(BUILD)/selftests $(BUILD)/vm $(BUILD)/usr $(BUILD)/headers-obj
+	$(Q)rm -rf $(BUILD)/kernel-debug $(BUILD)/kernel-fast
+
+# also drops the unpacked kernel tree (and any commits made in it)
+distclean:
+	$(Q)rm -rf $(BUILD)

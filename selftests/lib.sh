@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the shell selftests: TAP output and the netdevsim wire
+# (two netns, one netdevsim port each, linked).
+
+NS_SRV=devmem-srv
+NS_CLI=devmem-cli
+SRV_IP=192.0.2.1
+CLI_IP=192.0.2.2
+SRV_IP6=2001:db8::1
+CLI_IP6=2001:db8::2
+
+__tap_n=0
+__tap_failed=0
+
+tap_plan() { echo "TAP version 13"; echo "1..$1"; }
+
+# ok DESCRIPTION COMMAND... : one TAP result from a command's status
+ok() {
+	local desc=$1; shift
+	__tap_n=$((__tap_n + 1))
+	if "$@"; then
+		echo "ok $__tap_n $desc"
+	else
+		echo "not ok $__tap_n $desc"
+		__tap_failed=$((__tap_failed + 1))
+	fi
+}
+
+skip() {
+	__tap_n=$((__tap_n + 1))
+	echo "ok $__tap_n $1 # SKIP $2"
+}
+
+tap_done() { [ "$__tap_failed" -eq 0 ]; }
+
+diag() { echo "# $*"; }
+
+# expect_eq WHAT EXPECTED ACTUAL
+expect_eq() {
+	[ "$2" = "$3" ] && return 0
+	diag "$1: expected '$2', got '$3'"
+	return 1
+}
+
+in_srv() { ip netns exec "$NS_SRV" "$@"; }
+in_cli() { ip netns exec "$NS_CLI" "$@"; }
+
+# nsim_new NETNS ID QUEUES: a one-port netdevsim device created inside
+# NETNS; prints the port's name.
+nsim_new() {
+	local ns=$1 id=$2 queues=$3
+	ip netns exec "$ns" sh -c "echo '$id 1 $queues' > /sys/bus/netdevsim/new_device" || return 1
+	local i
+	for i in $(seq 50); do
+		ip netns exec "$ns" ls "/sys/bus/netdevsim/devices/netdevsim$id/net/" 2>/dev/null | head -n1 | grep . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wire_up [QUEUES]: netns srv/cli, netdevsim ports $SRV_IF/$CLI_IF linked
+# and addressed. Device ids: 1 (server), 2 (client).
+wire_up() {
+	local queues=${1:-4}
+	wire_down
+	ip netns add "$NS_SRV" && ip netns add "$NS_CLI" || return 1
+	ip -n "$NS_SRV" link set lo up
+	ip -n "$NS_CLI" link set lo up
+	SRV_IF=$(nsim_new "$NS_SRV" 1 "$queues") || return 1
+	CLI_IF=$(nsim_new "$NS_CLI" 2 "$queues") || return 1
+	SRV_IFINDEX=$(in_srv cat "/sys/class/net/$SRV_IF/ifindex")
+	CLI_IFINDEX=$(in_cli cat "/sys/class/net/$CLI_IF/ifindex")
+	local fs fc
+	exec {fs}<"/run/netns/$NS_SRV" {fc}<"/run/netns/$NS_CLI"
+	echo "$fs:$SRV_IFINDEX $fc:$CLI_IFINDEX" > /sys/bus/netdevsim/link_device
+	local rc=$?
+	exec {fs}<&- {fc}<&-
+	[ $rc -eq 0 ] || return 1
+	ip -n "$NS_SRV" addr add "$SRV_IP/24" dev "$SRV_IF"
+	ip -n "$NS_CLI" addr add "$CLI_IP/24" dev "$CLI_IF"
+	ip -n "$NS_SRV" addr add "$SRV_IP6/64" dev "$SRV_IF" nodad
+	ip -n "$NS_CLI" addr add "$CLI_IP6/64" dev "$CLI_IF" nodad
+	ip -n "$NS_SRV" link set "$SRV_IF" up
+	ip -n "$NS_CLI" link set "$CLI_IF" up
+}
+
+wire_down() {
+	[ -e /sys/bus/netdevsim/devices/netdevsim1 ] && echo 1 > /sys/bus/netdevsim/del_device
+	[ -e /sys/bus/netdevsim/devices/netdevsim2 ] && echo 2 > /sys/bus/netdevsim/del_device
+	ip netns del "$NS_SRV" 2>/dev/null
+	ip netns del "$NS_CLI" 2>/dev/null
+	return 0
+}
+
+# wait_listen NETNS PORT: until a TCP listener is up on PORT in NETNS
+wait_listen() {
+	local i
+	for i in $(seq 100); do
+		[ -n "$(ip netns exec "$1" ss -Hltn "sport = :$2")" ] && return 0
+		sleep 0.1
+	done
+	diag "nothing listens on port $2 in $1"
+	return 1
+}
