@@ -23,11 +23,15 @@ UAPI    := -isystem $(BUILD)/usr/include
 HARNESS := -I$(KSRC)/tools/testing/selftests
 
 SELFTEST_BINS := $(BUILD)/selftests/udmabuf
+TOOL_BINS     := $(BUILD)/tools/devmem-nc
 
-.PHONY: all deps kernel kernel-fast kernel-tree kernel-patches checkpatch \
+NL_CFLAGS   := $(shell pkg-config --cflags libnl-genl-3.0 json-c 2>/dev/null)
+NL_LIBS     := $(shell pkg-config --libs libnl-genl-3.0 json-c 2>/dev/null)
+
+.PHONY: all tools deps kernel kernel-fast kernel-tree kernel-patches checkpatch \
 	headers selftests check demo bench install clean distclean help
 
-all: kernel selftests
+all: kernel tools selftests
 
 help:
 	@sed -n '2,6p' Makefile | sed 's/^# //'
@@ -56,6 +60,15 @@ checkpatch: kernel-tree
 headers: kernel-tree
 	$(Q)kernel/scripts/headers.sh
 
+# -- tools ----------------------------------------------------------------
+tools: headers
+	$(Q)$(MAKE) --no-print-directory $(TOOL_BINS)
+
+$(BUILD)/tools/devmem-nc: tools/devmem-nc/devmem-nc.c tools/devmem-nc/pattern.h $(BUILD)/usr/.devmem-state
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) $(UAPI) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
+
 # -- selftests ------------------------------------------------------------
 selftests: headers
 	$(Q)$(MAKE) --no-print-directory $(SELFTEST_BINS)
@@ -78,7 +91,7 @@ install: all
 	@echo "install: nothing to install yet (devmemctl, BPF objects and man pages come later)"
 
 clean:
-	$(Q)rm -rf $(BUILD)/selftests $(BUILD)/vm $(BUILD)/usr $(BUILD)/headers-obj
+	$(Q)rm -rf $(BUILD)/selftests $(BUILD)/tools $(BUILD)/vm $(BUILD)/usr $(BUILD)/headers-obj
 	$(Q)rm -rf $(BUILD)/kernel-debug $(BUILD)/kernel-fast
 
 # also drops the unpacked kernel tree (and any commits made in it)

@@ -2,6 +2,10 @@
 # Shared helpers for the shell selftests: TAP output and the netdevsim wire
 # (two netns, one netdevsim port each, linked).
 
+LIB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$LIB_TOP/build}
+KSRC=${KSRC:-$BUILD/linux}
+
 NS_SRV=devmem-srv
 NS_CLI=devmem-cli
 SRV_IP=192.0.2.1

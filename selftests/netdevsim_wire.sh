@@ -26,12 +26,12 @@ tcp_transfer() {
 }
 ok "TCP: $SIZE_MB MiB arrive byte for byte" tcp_transfer
 
-rx_bytes_counted() {
-	local rx
-	rx=$(in_srv cat "/sys/class/net/$SRV_IF/statistics/rx_bytes")
-	[ "$rx" -ge $((SIZE_MB << 20)) ] || { diag "server rx_bytes $rx < $((SIZE_MB << 20))"; return 1; }
+tx_bytes_counted() {
+	local tx
+	tx=$(in_cli cat "/sys/class/net/$CLI_IF/statistics/tx_bytes")
+	[ "$tx" -ge $((SIZE_MB << 20)) ] || { diag "client tx_bytes $tx < $((SIZE_MB << 20))"; return 1; }
 }
-ok "server port counted the bytes it received" rx_bytes_counted
+ok "client port counted the bytes it sent" tx_bytes_counted
 
 wire_down
 tap_done

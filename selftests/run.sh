@@ -12,6 +12,7 @@ TESTS=(
 	btf.sh
 	udmabuf
 	netdevsim_wire.sh
+	devmem_rx.sh
 )
 [ $# -gt 0 ] && TESTS=("$@")
 

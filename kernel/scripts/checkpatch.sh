@@ -12,7 +12,8 @@ while read -r p; do
 	case $p in ''|'#'*) continue ;; esac
 	n=$((n + 1))
 	ignore=$(grep -s "^$p " "$allow" | awk '{print $2}' | paste -sd, -)
-	out=$(cd "$KSRC" && perl scripts/checkpatch.pl --strict --no-summary --terse --show-types \
+	# Debian's python3 has ply for the SPDX check, a pyenv one may not
+	out=$(cd "$KSRC" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict --no-summary --terse --show-types \
 		${ignore:+--ignore "$ignore"} "$top/kernel/patches/$p")
 	if [ -n "$out" ]; then
 		echo "$out"

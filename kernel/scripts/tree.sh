@@ -36,7 +36,10 @@ if [ ! -d "$KSRC/.git" ]; then
 	q tar -xJf "$TARBALL" -C "$KSRC.tmp" --strip-components=1
 	git -C "$KSRC.tmp" init -q -b base
 	git -C "$KSRC.tmp" config core.untrackedCache true
-	# Debian's top-level .gitignore ignores everything: add by force.
+	# Debian's top-level .gitignore ignores everything ("/*"), which would
+	# hide every new file a developer adds: drop that block in the base.
+	sed -i '/^# Debian packaging/,$d' "$KSRC.tmp/.gitignore"
+	sed -i '${/^#$/d}' "$KSRC.tmp/.gitignore"
 	git -C "$KSRC.tmp" add -A -f
 	git -C "$KSRC.tmp" -c user.name=devmem-build -c user.email=devmem-build@localhost \
 		commit -q -m "Linux $(make -s -C "$KSRC.tmp" kernelversion) (Debian linux-source-6.12)"

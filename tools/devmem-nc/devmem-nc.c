@@ -1,0 +1,1760 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * devmem-nc - netcat for devmem TCP.
+ *
+ * The client sends a known byte pattern (pattern.h).  The server receives it
+ * into a dmabuf with recvmsg(MSG_SOCK_DEVMEM) and checks every byte, whether
+ * the NIC put it in the dmabuf or left it in the linear part of the skb,
+ * then hands the dmabuf frags back with SO_DEVMEM_DONTNEED.  The plain,
+ * bounce and trunc modes are what an application does without devmem TCP,
+ * for the benchmark to compare against.
+ *
+ * What the kernel (6.12 tcp_recvmsg_locked/tcp_recvmsg_dmabuf) promises and
+ * this program relies on:
+ *  - One recvmsg() never returns ordinary (readable) data and devmem data
+ *    together: it stops where the kind of skb changes.
+ *  - For devmem data every byte is described by a cmsg, in stream order.
+ *    For each skb, the part of its linear area not yet read comes first
+ *    (SCM_DEVMEM_LINEAR: the bytes are in the iov, packed one after the
+ *    other in cmsg order), then its frags (SCM_DEVMEM_DMABUF: the bytes are
+ *    at frag_offset in the dmabuf).  The return value is the sum of all
+ *    frag_size values, so it is larger than what the iov holds, and the iov
+ *    length caps the total (dmabuf bytes included) returned per call.
+ *  - Ordinary data read with MSG_SOCK_DEVMEM (the flow arrived on a queue
+ *    with no dmabuf) comes back in the iov with no devmem cmsg at all.
+ *  - Without MSG_SOCK_DEVMEM, devmem data fails with EFAULT (once the bytes
+ *    already copied in that call are returned) and stays queued.
+ *    recv(MSG_TRUNC) skips the copy and so discards devmem data like any
+ *    other: trunc mode works whichever queue the flow lands on.
+ *  - When the control buffer has no room for the next cmsg, the call ends
+ *    early with what it has; it never truncates (no MSG_CTRUNC).
+ *  - SO_DEVMEM_DONTNEED takes at most 128 dmabuf_tokens and frees at most
+ *    1024 frags per call, returning how many it freed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+/* linux/uio.h declares its own struct iovec, which glibc already has. */
+#define iovec linux_uapi_iovec
+#include <linux/uio.h>
+#undef iovec
+#include <linux/dma-buf.h>
+#include <linux/netdev.h>
+#include <linux/netlink.h>
+#include <linux/udmabuf.h>
+
+#include <json-c/json.h>
+#include <netlink/attr.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+
+#include "pattern.h"
+
+#ifndef MSG_SOCK_DEVMEM
+#define MSG_SOCK_DEVMEM		0x2000000
+#endif
+#ifndef SO_DEVMEM_LINEAR
+#define SO_DEVMEM_LINEAR	78
+#define SCM_DEVMEM_LINEAR	SO_DEVMEM_LINEAR
+#define SO_DEVMEM_DMABUF	79
+#define SCM_DEVMEM_DMABUF	SO_DEVMEM_DMABUF
+#define SO_DEVMEM_DONTNEED	80
+#endif
+#ifndef SOL_NETLINK
+#define SOL_NETLINK		270
+#endif
+
+/* kernel-internal errno tcp_recvmsg_dmabuf can leak: no room for a cmsg */
+#define ERRNO_ETOOSMALL		525
+
+/* SO_DEVMEM_DONTNEED limits (net/core/sock.c) */
+#define DONTNEED_MAX_TOKENS	128
+#define DONTNEED_MAX_FRAGS	1024
+
+#define MAX_QUEUES		256
+#define MAX_REPORTED_MISMATCHES	8
+
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
+#define KiB			((uint64_t)1024)
+#define MiB			(1024 * KiB)
+
+enum mode {
+	MODE_DEVMEM,
+	MODE_PLAIN,
+	MODE_BOUNCE,
+	MODE_TRUNC,
+};
+
+static const char * const mode_names[] = {
+	[MODE_DEVMEM]	= "devmem",
+	[MODE_PLAIN]	= "plain",
+	[MODE_BOUNCE]	= "bounce",
+	[MODE_TRUNC]	= "trunc",
+};
+
+struct opts {
+	bool listen;
+	const char *connect_addr;
+	const char *bind_addr;
+	const char *port;
+	const char *ifname;
+	const char *queues_arg;
+	unsigned int queues[MAX_QUEUES];
+	unsigned int nr_queues;
+	uint64_t dmabuf_size;
+	bool dmabuf_size_set;
+	int dmabuf_fd;
+	bool no_bind;
+	uint64_t size;
+	bool size_set;
+	size_t chunk;
+	bool progress;
+	enum mode mode;
+	const char *mode_opt;	/* the option that chose the mode */
+	unsigned int token_batch;
+	bool hoard;
+	bool json;
+	int timeout;
+	bool expect_efault;
+	bool validate;
+	/* first server-only option seen, to refuse it in client mode */
+	const char *server_opt;
+};
+
+struct stats {
+	uint64_t bytes;
+	uint64_t dmabuf_bytes;
+	uint64_t linear_bytes;
+	uint64_t plain_bytes;
+	uint64_t dmabuf_frags;
+	uint64_t linear_frags;
+	uint64_t tokens_returned;
+	uint64_t tokens_held;
+	uint64_t held_bytes;
+	uint64_t errors;
+	uint64_t first_bad;
+	double seconds;
+	bool efault;
+	uint64_t efault_offset;
+	bool have_dmabuf_id;
+	uint32_t dmabuf_id;
+};
+
+struct dmabuf {
+	int fd;
+	bool own_fd;
+	uint8_t *map;
+	uint64_t size;
+	uint64_t bounce_pos;
+};
+
+/* Tokens read but not yet handed back, coalesced into runs. */
+struct token_batch {
+	struct dmabuf_token *runs;
+	size_t nr_runs;
+	size_t cap;
+	uint64_t frags;
+};
+
+static char run_error[512];
+
+static void __attribute__((format(printf, 1, 2)))
+msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("devmem-nc: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Print a runtime error and keep it for the JSON summary; returns -1. */
+static int __attribute__((format(printf, 1, 2)))
+fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(run_error, sizeof(run_error), fmt, ap);
+	va_end(ap);
+	msg("%s", run_error);
+	return -1;
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("devmem-nc: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'devmem-nc -h' for more information.\n", stderr);
+	exit(2);
+}
+
+static const char *errno_name(int err)
+{
+	static char buf[32];
+	const char *name;
+
+	if (err == ERRNO_ETOOSMALL)
+		return "ETOOSMALL";
+	name = strerrorname_np(err);
+	if (name)
+		return name;
+	snprintf(buf, sizeof(buf), "errno %d", err);
+	return buf;
+}
+
+static const char *errno_str(int err)
+{
+	if (err == ERRNO_ETOOSMALL)
+		return "Buffer or request is too small";
+	return strerror(err);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char usage_text[] =
+"Usage: devmem-nc -l -p PORT [ -a ADDR ] [ SERVER OPTIONS ] [ COMMON ]\n"
+"       devmem-nc -c ADDR -p PORT -s SIZE [ --chunk N ] [ COMMON ]\n"
+"\n"
+"netcat for devmem TCP: the client sends SIZE bytes of a known pattern, the\n"
+"server receives them into a dmabuf and validates every byte.\n"
+"\n"
+"Server:\n"
+"  -l, --listen           accept one connection and receive until EOF\n"
+"  -a, --addr ADDR        local address, IPv4 or IPv6 (default: any)\n"
+"  -p, --port PORT        TCP port (0 picks one and prints it)\n"
+"  --mode MODE            devmem (default): recvmsg(MSG_SOCK_DEVMEM)\n"
+"                         plain: recv() and validate\n"
+"                         bounce: recv() then memcpy into the dmabuf\n"
+"                         trunc: recv(MSG_TRUNC), bytes discarded\n"
+"  --plain                same as --mode plain\n"
+"  -i, --ifname IFNAME    device to bind the dmabuf to (devmem mode)\n"
+"  -q, --queues LIST      rx queues to bind, e.g. 2, 2-3, 1,3\n"
+"  -b, --dmabuf-size SIZE size of the udmabuf to create (default 64M)\n"
+"  --dmabuf-fd N          use inherited dmabuf fd N instead of a udmabuf\n"
+"  --no-bind              do not bind (someone else bound --dmabuf-fd)\n"
+"  --token-batch N        return dmabuf tokens N at a time (default 128)\n"
+"  --hoard                never return tokens (to exhaust the dmabuf)\n"
+"  --expect-efault        plain mode: succeed only if recv fails with\n"
+"                         EFAULT (the flow landed on a dmabuf-bound queue)\n"
+"  -s, --size SIZE        fail unless exactly SIZE bytes arrive\n"
+"  --chunk N              bytes per recv call (default 1M)\n"
+"  --no-validate          do not check the pattern\n"
+"\n"
+"Client:\n"
+"  -c, --connect ADDR     server address, IPv4 or IPv6\n"
+"  -p, --port PORT        server port\n"
+"  -s, --size SIZE        bytes to send\n"
+"  --chunk N              bytes per send call (default 64K)\n"
+"\n"
+"Common:\n"
+"  --timeout SEC          give up after SEC seconds without progress\n"
+"                         (default 60, 0 waits forever)\n"
+"  --progress             progress line on stderr every second (default\n"
+"                         when stderr is a terminal)\n"
+"  -j, --json             summary as one JSON object on stdout\n"
+"  -h, --help             this text\n"
+"\n"
+"SIZE takes a K, M, G or T suffix (powers of 1024).\n"
+"Exit status: 0 ok, 1 runtime error or invalid bytes, 2 usage error.\n";
+
+/* --- option parsing ----------------------------------------------------- */
+
+static uint64_t parse_size(const char *opt, const char *arg)
+{
+	unsigned long long val;
+	uint64_t mult = 1;
+	char *end;
+
+	errno = 0;
+	if (!*arg || *arg == '-')
+		usage_error("%s: invalid size '%s'", opt, arg);
+	val = strtoull(arg, &end, 10);
+	if (errno || end == arg)
+		usage_error("%s: invalid size '%s'", opt, arg);
+	switch (*end) {
+	case 'k': case 'K':
+		mult = KiB;
+		break;
+	case 'm': case 'M':
+		mult = MiB;
+		break;
+	case 'g': case 'G':
+		mult = 1024 * MiB;
+		break;
+	case 't': case 'T':
+		mult = 1024 * 1024 * MiB;
+		break;
+	case '\0':
+		break;
+	default:
+		usage_error("%s: invalid size '%s'", opt, arg);
+	}
+	if (*end) {
+		end++;
+		if (!strcmp(end, "iB") || !strcmp(end, "B"))
+			end += strlen(end);
+	}
+	if (*end)
+		usage_error("%s: invalid size '%s'", opt, arg);
+	if (val > UINT64_MAX / mult)
+		usage_error("%s: size '%s' too large", opt, arg);
+	return val * mult;
+}
+
+static unsigned long parse_uint(const char *opt, const char *arg,
+				unsigned long max)
+{
+	unsigned long val;
+	char *end;
+
+	errno = 0;
+	if (!*arg || *arg == '-')
+		usage_error("%s: invalid number '%s'", opt, arg);
+	val = strtoul(arg, &end, 10);
+	if (errno || *end || end == arg || val > max)
+		usage_error("%s: invalid number '%s' (0..%lu)", opt, arg, max);
+	return val;
+}
+
+/* "2", "2-3", "1,3", "0-1,4" */
+static void parse_queues(struct opts *o, const char *arg)
+{
+	char *copy = strdup(arg), *tok, *save = NULL;
+	unsigned int i;
+
+	if (!copy) {
+		msg("out of memory");
+		exit(1);
+	}
+	o->nr_queues = 0;
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		unsigned long first, last;
+		char *dash = strchr(tok, '-');
+
+		if (dash)
+			*dash = '\0';
+		first = parse_uint("-q", tok, 65535);
+		last = dash ? parse_uint("-q", dash + 1, 65535) : first;
+		if (last < first)
+			usage_error("-q: bad queue range '%s-%s'", tok, dash + 1);
+		for (; first <= last; first++) {
+			for (i = 0; i < o->nr_queues; i++)
+				if (o->queues[i] == first)
+					usage_error("-q: queue %lu listed twice",
+						    first);
+			if (o->nr_queues == MAX_QUEUES)
+				usage_error("-q: more than %d queues",
+					    MAX_QUEUES);
+			o->queues[o->nr_queues++] = first;
+		}
+	}
+	free(copy);
+	if (!o->nr_queues)
+		usage_error("-q: no queues in '%s'", arg);
+}
+
+enum {
+	OPT_DMABUF_FD = 256,
+	OPT_NO_BIND,
+	OPT_CHUNK,
+	OPT_PROGRESS,
+	OPT_PLAIN,
+	OPT_MODE,
+	OPT_TOKEN_BATCH,
+	OPT_HOARD,
+	OPT_TIMEOUT,
+	OPT_EXPECT_EFAULT,
+	OPT_NO_VALIDATE,
+};
+
+static const struct option long_opts[] = {
+	{ "listen",		no_argument,		NULL, 'l' },
+	{ "connect",		required_argument,	NULL, 'c' },
+	{ "port",		required_argument,	NULL, 'p' },
+	{ "addr",		required_argument,	NULL, 'a' },
+	{ "ifname",		required_argument,	NULL, 'i' },
+	{ "queues",		required_argument,	NULL, 'q' },
+	{ "dmabuf-size",	required_argument,	NULL, 'b' },
+	{ "size",		required_argument,	NULL, 's' },
+	{ "json",		no_argument,		NULL, 'j' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "dmabuf-fd",		required_argument,	NULL, OPT_DMABUF_FD },
+	{ "no-bind",		no_argument,		NULL, OPT_NO_BIND },
+	{ "chunk",		required_argument,	NULL, OPT_CHUNK },
+	{ "progress",		no_argument,		NULL, OPT_PROGRESS },
+	{ "plain",		no_argument,		NULL, OPT_PLAIN },
+	{ "mode",		required_argument,	NULL, OPT_MODE },
+	{ "token-batch",	required_argument,	NULL, OPT_TOKEN_BATCH },
+	{ "hoard",		no_argument,		NULL, OPT_HOARD },
+	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
+	{ "expect-efault",	no_argument,		NULL, OPT_EXPECT_EFAULT },
+	{ "no-validate",	no_argument,		NULL, OPT_NO_VALIDATE },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char * const mode_opt_names[] = {
+	[MODE_DEVMEM]	= "--mode devmem",
+	[MODE_PLAIN]	= "--mode plain",
+	[MODE_BOUNCE]	= "--mode bounce",
+	[MODE_TRUNC]	= "--mode trunc",
+};
+
+static void set_mode(struct opts *o, const char *opt, enum mode mode)
+{
+	if (o->mode_opt && o->mode != mode)
+		usage_error("%s conflicts with %s", opt, o->mode_opt);
+	o->mode = mode;
+	o->mode_opt = opt;
+}
+
+static void parse_opts(struct opts *o, int argc, char **argv)
+{
+	bool chunk_set = false;
+	int c, i;
+
+	memset(o, 0, sizeof(*o));
+	o->dmabuf_fd = -1;
+	o->dmabuf_size = 64 * MiB;
+	o->token_batch = 128;
+	o->timeout = 60;
+	o->validate = true;
+	o->progress = isatty(STDERR_FILENO);
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":lc:p:a:i:q:b:s:jh", long_opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			o->listen = true;
+			break;
+		case 'c':
+			o->connect_addr = optarg;
+			break;
+		case 'p':
+			o->port = optarg;
+			parse_uint("-p", optarg, 65535);
+			break;
+		case 'a':
+			o->bind_addr = optarg;
+			o->server_opt = o->server_opt ?: "-a";
+			break;
+		case 'i':
+			o->ifname = optarg;
+			o->server_opt = o->server_opt ?: "-i";
+			break;
+		case 'q':
+			o->queues_arg = optarg;
+			parse_queues(o, optarg);
+			o->server_opt = o->server_opt ?: "-q";
+			break;
+		case 'b':
+			o->dmabuf_size = parse_size("-b", optarg);
+			o->dmabuf_size_set = true;
+			o->server_opt = o->server_opt ?: "-b";
+			break;
+		case 's':
+			o->size = parse_size("-s", optarg);
+			o->size_set = true;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		case OPT_DMABUF_FD:
+			o->dmabuf_fd = parse_uint("--dmabuf-fd", optarg,
+						  INT_MAX);
+			o->server_opt = o->server_opt ?: "--dmabuf-fd";
+			break;
+		case OPT_NO_BIND:
+			o->no_bind = true;
+			o->server_opt = o->server_opt ?: "--no-bind";
+			break;
+		case OPT_CHUNK:
+			o->chunk = parse_size("--chunk", optarg);
+			chunk_set = true;
+			break;
+		case OPT_PROGRESS:
+			o->progress = true;
+			break;
+		case OPT_PLAIN:
+			set_mode(o, "--plain", MODE_PLAIN);
+			o->server_opt = o->server_opt ?: "--plain";
+			break;
+		case OPT_MODE:
+			for (i = 0; i < (int)ARRAY_SIZE(mode_names); i++)
+				if (!strcmp(optarg, mode_names[i]))
+					break;
+			if (i == ARRAY_SIZE(mode_names))
+				usage_error("--mode: unknown mode '%s' (devmem, plain, bounce, trunc)",
+					    optarg);
+			set_mode(o, mode_opt_names[i], i);
+			o->server_opt = o->server_opt ?: "--mode";
+			break;
+		case OPT_TOKEN_BATCH:
+			o->token_batch = parse_uint("--token-batch", optarg,
+						    1 << 20);
+			if (!o->token_batch)
+				usage_error("--token-batch: must be at least 1");
+			o->server_opt = o->server_opt ?: "--token-batch";
+			break;
+		case OPT_HOARD:
+			o->hoard = true;
+			o->server_opt = o->server_opt ?: "--hoard";
+			break;
+		case OPT_TIMEOUT:
+			o->timeout = parse_uint("--timeout", optarg,
+						INT_MAX / 1000);
+			break;
+		case OPT_EXPECT_EFAULT:
+			o->expect_efault = true;
+			o->server_opt = o->server_opt ?: "--expect-efault";
+			break;
+		case OPT_NO_VALIDATE:
+			o->validate = false;
+			o->server_opt = o->server_opt ?: "--no-validate";
+			break;
+		case ':':
+			usage_error("option %s needs an argument",
+				    argv[optind - 1]);
+		default:
+			if (optopt)
+				usage_error("unknown option '-%c'", optopt);
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+
+	if (o->listen == !!o->connect_addr)
+		usage_error("give exactly one of -l (server) and -c ADDR (client)");
+	if (!o->port)
+		usage_error("-p PORT is required");
+
+	if (!o->listen) {
+		if (o->server_opt)
+			usage_error("%s is a server option (-l)",
+				    o->server_opt);
+		if (!o->size_set)
+			usage_error("-s SIZE is required with -c");
+		if (!chunk_set)
+			o->chunk = 64 * KiB;
+		if (!o->chunk || o->chunk > INT_MAX)
+			usage_error("--chunk: must be 1..%d", INT_MAX);
+		return;
+	}
+
+	if (!chunk_set)
+		o->chunk = MiB;
+	if (!o->chunk || o->chunk > INT_MAX)
+		usage_error("--chunk: must be 1..%d", INT_MAX);
+
+	if (o->mode != MODE_DEVMEM) {
+		const char *bad = NULL;
+
+		if (o->ifname)
+			bad = "-i";
+		else if (o->queues_arg)
+			bad = "-q";
+		else if (o->no_bind)
+			bad = "--no-bind";
+		else if (o->hoard)
+			bad = "--hoard";
+		if (bad)
+			usage_error("%s only applies to --mode devmem", bad);
+	}
+	if (o->mode == MODE_PLAIN || o->mode == MODE_TRUNC) {
+		if (o->dmabuf_size_set)
+			usage_error("-b: --mode %s uses no dmabuf",
+				    mode_names[o->mode]);
+		if (o->dmabuf_fd >= 0)
+			usage_error("--dmabuf-fd: --mode %s uses no dmabuf",
+				    mode_names[o->mode]);
+	}
+	if (o->expect_efault && o->mode != MODE_PLAIN)
+		usage_error("--expect-efault needs --plain");
+	if (o->dmabuf_fd >= 0 && o->dmabuf_size_set)
+		usage_error("-b: the size of --dmabuf-fd is the dmabuf's own");
+	if (o->dmabuf_size_set &&
+	    (!o->dmabuf_size || o->dmabuf_size % sysconf(_SC_PAGESIZE)))
+		usage_error("-b: size must be a non-zero multiple of the page size (%ld)",
+			    sysconf(_SC_PAGESIZE));
+
+	if (o->mode == MODE_DEVMEM) {
+		if (o->no_bind) {
+			if (o->dmabuf_fd < 0)
+				usage_error("--no-bind needs --dmabuf-fd (the dmabuf someone else bound)");
+			if (o->ifname || o->queues_arg)
+				usage_error("%s: --no-bind makes no binding",
+					    o->ifname ? "-i" : "-q");
+		} else {
+			if (!o->ifname)
+				usage_error("-i IFNAME is required in devmem mode (or --no-bind)");
+			if (!o->queues_arg)
+				usage_error("-q QUEUES is required in devmem mode (or --no-bind)");
+		}
+	}
+}
+
+/* --- dmabuf ------------------------------------------------------------- */
+
+static int udmabuf_create(uint64_t size)
+{
+	struct udmabuf_create create = {
+		.flags = UDMABUF_FLAGS_CLOEXEC,
+		.size = size,
+	};
+	int devfd, memfd, fd, err;
+
+	devfd = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	if (devfd < 0)
+		return fail("/dev/udmabuf: %s (is CONFIG_UDMABUF enabled and the module loaded?)",
+			    strerror(errno));
+
+	memfd = memfd_create("devmem-nc", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	if (memfd < 0) {
+		err = errno;
+		close(devfd);
+		return fail("memfd_create: %s", strerror(err));
+	}
+	if (ftruncate(memfd, size) < 0) {
+		err = errno;
+		fd = fail("memfd: cannot size it to %" PRIu64 " bytes: %s",
+			  size, strerror(err));
+		goto out;
+	}
+	/* udmabuf refuses a memfd that could shrink under the dmabuf */
+	if (fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK) < 0) {
+		err = errno;
+		fd = fail("memfd: F_SEAL_SHRINK: %s", strerror(err));
+		goto out;
+	}
+	create.memfd = memfd;
+	fd = ioctl(devfd, UDMABUF_CREATE, &create);
+	if (fd < 0) {
+		char limit[32] = "";
+		FILE *f;
+
+		err = errno;
+		f = fopen("/sys/module/udmabuf/parameters/size_limit_mb", "r");
+		if (f) {
+			if (!fgets(limit, sizeof(limit), f))
+				limit[0] = '\0';
+			limit[strcspn(limit, "\n")] = '\0';
+			fclose(f);
+		}
+		if (err == EINVAL && limit[0] &&
+		    size > strtoull(limit, NULL, 10) * MiB)
+			fd = fail("UDMABUF_CREATE of %" PRIu64 " bytes: %s (udmabuf.size_limit_mb is %s)",
+				  size, strerror(err), limit);
+		else
+			fd = fail("UDMABUF_CREATE of %" PRIu64 " bytes: %s",
+				  size, strerror(err));
+	}
+out:
+	/* the dmabuf holds its own references to the memfd's pages */
+	close(memfd);
+	close(devfd);
+	return fd;
+}
+
+static int dmabuf_setup(struct dmabuf *db, const struct opts *o)
+{
+	int prot = PROT_READ;
+
+	if (o->dmabuf_fd >= 0) {
+		off_t end;
+
+		if (fcntl(o->dmabuf_fd, F_GETFD) < 0)
+			return fail("--dmabuf-fd %d: %s", o->dmabuf_fd,
+				    strerror(errno));
+		/* dma-buf files report their size through SEEK_END */
+		end = lseek(o->dmabuf_fd, 0, SEEK_END);
+		if (end <= 0)
+			return fail("--dmabuf-fd %d: not a dmabuf (cannot get its size: %s)",
+				    o->dmabuf_fd,
+				    end < 0 ? strerror(errno) : "size 0");
+		db->fd = o->dmabuf_fd;
+		db->own_fd = false;
+		db->size = end;
+	} else {
+		db->fd = udmabuf_create(o->dmabuf_size);
+		if (db->fd < 0)
+			return -1;
+		db->own_fd = true;
+		db->size = o->dmabuf_size;
+	}
+
+	if (o->mode == MODE_BOUNCE)
+		prot |= PROT_WRITE;
+	db->map = mmap(NULL, db->size, prot, MAP_SHARED, db->fd, 0);
+	if (db->map == MAP_FAILED) {
+		db->map = NULL;
+		return fail("mmap of the dmabuf (%" PRIu64 " bytes): %s",
+			    db->size, strerror(errno));
+	}
+	return 0;
+}
+
+static void dmabuf_teardown(struct dmabuf *db)
+{
+	if (db->map)
+		munmap(db->map, db->size);
+	if (db->own_fd && db->fd >= 0)
+		close(db->fd);
+}
+
+static int dmabuf_sync(struct dmabuf *db, uint64_t flags)
+{
+	struct dma_buf_sync sync = { .flags = flags };
+
+	while (ioctl(db->fd, DMA_BUF_IOCTL_SYNC, &sync) < 0) {
+		if (errno != EINTR && errno != EAGAIN)
+			return fail("DMA_BUF_IOCTL_SYNC %s: %s",
+				    flags & DMA_BUF_SYNC_END ? "END" : "START",
+				    strerror(errno));
+	}
+	return 0;
+}
+
+/* --- netdev bind-rx ----------------------------------------------------- */
+
+struct bind_result {
+	bool done;
+	int err;		/* errno from the kernel, 0 on success */
+	char extack[256];
+	int miss_type;		/* missing attribute, -1 if none */
+	bool bad_attr;
+	bool have_id;
+	uint32_t id;
+};
+
+static int bind_valid_cb(struct nl_msg *nlmsg, void *arg)
+{
+	struct genlmsghdr *gnlh = nlmsg_data(nlmsg_hdr(nlmsg));
+	struct nlattr *tb[NETDEV_A_DMABUF_MAX + 1];
+	struct bind_result *res = arg;
+
+	if (nla_parse(tb, NETDEV_A_DMABUF_MAX, genlmsg_attrdata(gnlh, 0),
+		      genlmsg_attrlen(gnlh, 0), NULL))
+		return NL_SKIP;
+	if (tb[NETDEV_A_DMABUF_ID]) {
+		res->id = nla_get_u32(tb[NETDEV_A_DMABUF_ID]);
+		res->have_id = true;
+	}
+	return NL_OK;
+}
+
+static int bind_ack_cb(struct nl_msg *nlmsg, void *arg)
+{
+	struct bind_result *res = arg;
+
+	res->done = true;
+	return NL_STOP;
+}
+
+/* Pull the extack TLVs (NETLINK_EXT_ACK) out of an error message. */
+static int bind_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	struct nlmsghdr *nlh = (void *)((char *)e - NLMSG_HDRLEN);
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	struct bind_result *res = arg;
+	size_t off = sizeof(*e);
+
+	res->done = true;
+	res->err = -e->error;
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NL_STOP;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + off)
+		return NL_STOP;
+	if (nla_parse(tb, NLMSGERR_ATTR_MAX, (void *)((char *)e + off),
+		      nlh->nlmsg_len - NLMSG_HDRLEN - off, NULL))
+		return NL_STOP;
+	if (tb[NLMSGERR_ATTR_MSG]) {
+		int len = strnlen(nla_data(tb[NLMSGERR_ATTR_MSG]),
+				  nla_len(tb[NLMSGERR_ATTR_MSG]));
+
+		snprintf(res->extack, sizeof(res->extack), "%.*s", len,
+			 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
+		res->extack[strcspn(res->extack, "\n")] = '\0';
+	}
+	if (tb[NLMSGERR_ATTR_MISS_TYPE])
+		res->miss_type = nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]);
+	if (tb[NLMSGERR_ATTR_OFFS])
+		res->bad_attr = true;
+	return NL_STOP;
+}
+
+static const char *bind_hint(int err)
+{
+	switch (err) {
+	case EPERM:
+		return "; bind-rx needs CAP_NET_ADMIN";
+	case EOPNOTSUPP:
+		return "; the device cannot restart queues or take a memory provider";
+	default:
+		return "";
+	}
+}
+
+/*
+ * Bind the dmabuf to the rx queues.  The binding lives as long as the
+ * returned socket, so the caller keeps it open until it is done receiving.
+ */
+static struct nl_sock *bind_rx(const struct opts *o, int dmabuf_fd,
+			       uint32_t *id)
+{
+	struct bind_result res = { .miss_type = -1 };
+	struct nl_msg *nlmsg = NULL;
+	struct nl_sock *sk;
+	struct nl_cb *cb = NULL;
+	unsigned int ifindex, i;
+	int family, one = 1, ret;
+
+	ifindex = if_nametoindex(o->ifname);
+	if (!ifindex) {
+		fail("-i %s: %s", o->ifname, strerror(errno));
+		return NULL;
+	}
+
+	sk = nl_socket_alloc();
+	if (!sk) {
+		fail("bind-rx: cannot allocate a netlink socket");
+		return NULL;
+	}
+	ret = genl_connect(sk);
+	if (ret < 0) {
+		fail("bind-rx: generic netlink: %s", nl_geterror(ret));
+		goto err;
+	}
+	/* libnl 3.7 has no helper for these; set them on the fd */
+	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK,
+		   &one, sizeof(one));
+	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_CAP_ACK,
+		   &one, sizeof(one));
+
+	family = genl_ctrl_resolve(sk, NETDEV_FAMILY_NAME);
+	if (family < 0) {
+		fail("bind-rx: generic netlink family \"%s\" not found: %s",
+		     NETDEV_FAMILY_NAME, nl_geterror(family));
+		goto err;
+	}
+
+	nlmsg = nlmsg_alloc();
+	if (!nlmsg ||
+	    !genlmsg_put(nlmsg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0,
+			 NETDEV_CMD_BIND_RX, NETDEV_FAMILY_VERSION) ||
+	    nla_put_u32(nlmsg, NETDEV_A_DMABUF_IFINDEX, ifindex) ||
+	    nla_put_u32(nlmsg, NETDEV_A_DMABUF_FD, dmabuf_fd))
+		goto err_msg;
+	for (i = 0; i < o->nr_queues; i++) {
+		struct nlattr *nest;
+
+		nest = nla_nest_start(nlmsg, NETDEV_A_DMABUF_QUEUES |
+					     NLA_F_NESTED);
+		if (!nest ||
+		    nla_put_u32(nlmsg, NETDEV_A_QUEUE_ID, o->queues[i]) ||
+		    nla_put_u32(nlmsg, NETDEV_A_QUEUE_TYPE,
+				NETDEV_QUEUE_TYPE_RX))
+			goto err_msg;
+		nla_nest_end(nlmsg, nest);
+	}
+
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb)
+		goto err_msg;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, bind_valid_cb, &res);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, bind_ack_cb, &res);
+	nl_cb_err(cb, NL_CB_CUSTOM, bind_err_cb, &res);
+
+	ret = nl_send_auto(sk, nlmsg);
+	if (ret < 0) {
+		fail("bind-rx: send: %s", nl_geterror(ret));
+		goto err;
+	}
+	while (!res.done) {
+		ret = nl_recvmsgs(sk, cb);
+		if (ret < 0 && !res.err) {
+			fail("bind-rx: %s", nl_geterror(ret));
+			goto err;
+		}
+		if (ret < 0)
+			break;
+	}
+
+	if (res.err) {
+		const char *what = res.extack[0] ? res.extack :
+				   errno_str(res.err);
+		char extra[64] = "";
+
+		if (res.miss_type >= 0)
+			snprintf(extra, sizeof(extra),
+				 "; missing attribute %d", res.miss_type);
+		else if (res.bad_attr && !res.extack[0])
+			snprintf(extra, sizeof(extra),
+				 "; the kernel flagged an attribute");
+		fail("bind-rx: %s (%s)%s%s", what, errno_name(res.err), extra,
+		     bind_hint(res.err));
+		goto err;
+	}
+	if (!res.have_id) {
+		fail("bind-rx: the kernel's reply carries no dmabuf id");
+		goto err;
+	}
+	*id = res.id;
+	nl_cb_put(cb);
+	nlmsg_free(nlmsg);
+	return sk;
+
+err_msg:
+	fail("bind-rx: cannot build the request");
+err:
+	if (cb)
+		nl_cb_put(cb);
+	nlmsg_free(nlmsg);
+	nl_socket_free(sk);
+	return NULL;
+}
+
+/* --- sockets ------------------------------------------------------------ */
+
+static void set_timeouts(int fd, int timeout)
+{
+	struct timeval tv = { .tv_sec = timeout };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static void format_addr(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?", port[8] = "?";
+
+	getnameinfo(sa, sa->sa_family == AF_INET6 ?
+			sizeof(struct sockaddr_in6) :
+			sizeof(struct sockaddr_in),
+		    host, sizeof(host), port, sizeof(port),
+		    NI_NUMERICHOST | NI_NUMERICSERV);
+	if (sa->sa_family == AF_INET6)
+		snprintf(buf, len, "[%s]:%s", host, port);
+	else
+		snprintf(buf, len, "%s:%s", host, port);
+}
+
+static int listen_on(const struct opts *o)
+{
+	struct addrinfo hints = {
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV,
+	};
+	struct addrinfo *ai, *res;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	char where[80];
+	int fd = -1, err = 0, one = 1, zero = 0;
+
+	/* with no address, prefer a dual-stack IPv6 socket */
+	if (!o->bind_addr)
+		hints.ai_family = AF_INET6;
+	err = getaddrinfo(o->bind_addr, o->port, &hints, &res);
+	if (err && !o->bind_addr) {
+		hints.ai_family = AF_INET;
+		err = getaddrinfo(NULL, o->port, &hints, &res);
+	}
+	if (err)
+		return fail("-a %s: %s", o->bind_addr ?: "any",
+			    gai_strerror(err));
+
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+			    ai->ai_protocol);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ai->ai_family == AF_INET6 && !o->bind_addr)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
+				   sizeof(zero));
+		if (!bind(fd, ai->ai_addr, ai->ai_addrlen) && !listen(fd, 1))
+			break;
+		err = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0 && !o->bind_addr && err == EAFNOSUPPORT) {
+		struct opts v4 = *o;
+
+		v4.bind_addr = "0.0.0.0";
+		return listen_on(&v4);
+	}
+	if (fd < 0)
+		return fail("listen on %s port %s: %s", o->bind_addr ?: "any",
+			    o->port, strerror(err));
+
+	if (!getsockname(fd, (struct sockaddr *)&ss, &sslen)) {
+		format_addr((struct sockaddr *)&ss, where, sizeof(where));
+		msg("listening on %s", where);
+	}
+	return fd;
+}
+
+static int accept_one(int lfd, int timeout)
+{
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	char peer[80];
+	int ret, fd;
+
+	do {
+		ret = poll(&pfd, 1, timeout ? timeout * 1000 : -1);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		return fail("poll: %s", strerror(errno));
+	if (!ret)
+		return fail("accept: no connection within %d s", timeout);
+	fd = accept4(lfd, (struct sockaddr *)&ss, &sslen, SOCK_CLOEXEC);
+	if (fd < 0)
+		return fail("accept: %s", strerror(errno));
+	format_addr((struct sockaddr *)&ss, peer, sizeof(peer));
+	msg("connection from %s", peer);
+	set_timeouts(fd, timeout);
+	return fd;
+}
+
+/* --- validation and progress --------------------------------------------- */
+
+static void validate(struct stats *st, const struct opts *o, const void *buf,
+		     uint64_t off, size_t len, const char *where,
+		     uint64_t where_off)
+{
+	uint64_t first = 0;
+	size_t bad;
+
+	if (!o->validate || !len)
+		return;
+	bad = devmem_pattern_check(buf, off, len, &first);
+	if (!bad)
+		return;
+	if (!st->errors)
+		st->first_bad = first;
+	if (st->errors < MAX_REPORTED_MISMATCHES) {
+		const uint8_t *p = buf;
+
+		msg("mismatch at stream offset %" PRIu64 " (%s %" PRIu64 "): got 0x%02x, expected 0x%02x; %zu of %zu bytes differ",
+		    first, where, where_off + (first - off),
+		    p[first - off], devmem_pattern_byte(first), bad, len);
+	}
+	st->errors += bad;
+}
+
+struct progress {
+	bool on;
+	bool tty;
+	double start;
+	double last;
+	uint64_t last_bytes;
+};
+
+static void progress_init(struct progress *p, const struct opts *o)
+{
+	p->on = o->progress;
+	p->tty = isatty(STDERR_FILENO);
+	p->start = now();
+	p->last = p->start;
+	p->last_bytes = 0;
+}
+
+static void progress_tick(struct progress *p, const char *verb,
+			  uint64_t bytes, uint64_t total)
+{
+	double t;
+
+	if (!p->on)
+		return;
+	t = now();
+	if (t - p->last < 1.0)
+		return;
+	if (total)
+		fprintf(stderr, "devmem-nc: %s %" PRIu64 " of %" PRIu64 " MiB (%.0f%%), %.1f MB/s%s",
+			verb, bytes / MiB, total / MiB, 100.0 * bytes / total,
+			(bytes - p->last_bytes) / (t - p->last) / 1e6,
+			p->tty ? "   \r" : "\n");
+	else
+		fprintf(stderr, "devmem-nc: %s %" PRIu64 " MiB, %.1f MB/s%s",
+			verb, bytes / MiB,
+			(bytes - p->last_bytes) / (t - p->last) / 1e6,
+			p->tty ? "   \r" : "\n");
+	p->last = t;
+	p->last_bytes = bytes;
+}
+
+static void progress_done(struct progress *p)
+{
+	if (p->on && p->tty && p->last != p->start)
+		fputc('\n', stderr);
+}
+
+/* --- devmem receive ------------------------------------------------------ */
+
+static int tokens_add(struct token_batch *tb, uint32_t token)
+{
+	struct dmabuf_token *last;
+
+	tb->frags++;
+	if (tb->nr_runs) {
+		last = &tb->runs[tb->nr_runs - 1];
+		if (last->token_start + last->token_count == token &&
+		    last->token_count < DONTNEED_MAX_FRAGS) {
+			last->token_count++;
+			return 0;
+		}
+	}
+	if (tb->nr_runs == tb->cap) {
+		size_t cap = tb->cap ? tb->cap * 2 : 256;
+		void *runs = realloc(tb->runs, cap * sizeof(*tb->runs));
+
+		if (!runs)
+			return fail("out of memory holding %" PRIu64 " tokens",
+				    tb->frags);
+		tb->runs = runs;
+		tb->cap = cap;
+	}
+	tb->runs[tb->nr_runs].token_start = token;
+	tb->runs[tb->nr_runs].token_count = 1;
+	tb->nr_runs++;
+	return 0;
+}
+
+/* Hand every held token back, within the kernel's per-call limits. */
+static int tokens_return(int fd, struct token_batch *tb, struct stats *st)
+{
+	struct dmabuf_token call[DONTNEED_MAX_TOKENS];
+	size_t r = 0;
+	uint32_t done_in_run = 0;
+
+	while (r < tb->nr_runs) {
+		unsigned int n = 0, frags = 0;
+		int ret;
+
+		while (r < tb->nr_runs && n < DONTNEED_MAX_TOKENS &&
+		       frags < DONTNEED_MAX_FRAGS) {
+			struct dmabuf_token *run = &tb->runs[r];
+			uint32_t left = run->token_count - done_in_run;
+			uint32_t take = DONTNEED_MAX_FRAGS - frags;
+
+			if (take > left)
+				take = left;
+			call[n].token_start = run->token_start + done_in_run;
+			call[n].token_count = take;
+			n++;
+			frags += take;
+			done_in_run += take;
+			if (done_in_run == run->token_count) {
+				r++;
+				done_in_run = 0;
+			}
+		}
+		ret = setsockopt(fd, SOL_SOCKET, SO_DEVMEM_DONTNEED, call,
+				 n * sizeof(call[0]));
+		if (ret < 0)
+			return fail("SO_DEVMEM_DONTNEED: %s (%s)",
+				    strerror(errno), errno_name(errno));
+		st->tokens_returned += ret;
+		st->tokens_held -= frags;
+		if ((unsigned int)ret != frags)
+			return fail("SO_DEVMEM_DONTNEED freed %d of %u tokens",
+				    ret, frags);
+	}
+	tb->nr_runs = 0;
+	tb->frags = 0;
+	st->held_bytes = 0;
+	return 0;
+}
+
+static int recv_error(const struct opts *o, const struct dmabuf *db,
+		      const struct stats *st, int err)
+{
+	switch (err) {
+	case EAGAIN:
+		if (o->mode == MODE_DEVMEM && st->tokens_held &&
+		    (o->hoard || st->held_bytes * 2 >= db->size))
+			return fail("dmabuf exhausted: %" PRIu64 " tokens held (%" PRIu64 " of %" PRIu64 " dmabuf bytes); no data for %d s after %" PRIu64 " bytes",
+				    st->tokens_held, st->held_bytes, db->size,
+				    o->timeout, st->bytes);
+		return fail("recv: no data for %d s after %" PRIu64 " bytes (timeout)",
+			    o->timeout, st->bytes);
+	case ENOBUFS:
+	case ENOMEM:
+		if (o->mode == MODE_DEVMEM)
+			return fail("recvmsg: %s: dmabuf exhausted: %" PRIu64 " tokens held",
+				    strerror(err), st->tokens_held);
+		break;
+	case EFAULT:
+		if (o->mode == MODE_DEVMEM)
+			return fail("recvmsg: %s (EFAULT) after %" PRIu64 " bytes: linear copy failed or the skb chain ended early",
+				    strerror(err), st->bytes);
+		/* tcp_recvmsg_locked: devmem skb without MSG_SOCK_DEVMEM */
+		return fail("recv: %s (EFAULT) after %" PRIu64 " bytes: the flow is on a dmabuf-bound rx queue; only devmem mode can read it",
+			    strerror(err), st->bytes);
+	case ENODEV:
+		if (o->mode == MODE_DEVMEM)
+			return fail("recvmsg: %s (ENODEV): a devmem skb carries readable frags (kernel bug)",
+				    strerror(err));
+		break;
+	case ERRNO_ETOOSMALL:
+		return fail("recvmsg: control buffer too small for one devmem cmsg (ETOOSMALL)");
+	}
+	return fail("recv: %s (%s) after %" PRIu64 " bytes", errno_str(err),
+		    errno_name(err), st->bytes);
+}
+
+/*
+ * Walk the cmsgs of one devmem recvmsg in stream order: linear bytes are
+ * consumed from the front of the iov, dmabuf bytes are read in place.
+ */
+static int devmem_one(int fd, const struct opts *o, struct dmabuf *db,
+		      struct stats *st, struct token_batch *tb,
+		      struct msghdr *m, size_t ret, const uint8_t *buf,
+		      size_t buf_len)
+{
+	uint64_t off = st->bytes, described = 0;
+	size_t lin_pos = 0;
+	bool synced = false, devmem = false;
+	struct cmsghdr *cm;
+	int err = 0;
+
+	if (m->msg_flags & MSG_CTRUNC)
+		return fail("recvmsg: control data truncated (MSG_CTRUNC)");
+
+	for (cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
+		struct dmabuf_cmsg dc;
+
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    (cm->cmsg_type != SCM_DEVMEM_LINEAR &&
+		     cm->cmsg_type != SCM_DEVMEM_DMABUF))
+			continue;
+		if (cm->cmsg_len < CMSG_LEN(sizeof(dc))) {
+			err = fail("recvmsg: short devmem cmsg (%zu bytes)",
+				   (size_t)cm->cmsg_len);
+			break;
+		}
+		memcpy(&dc, CMSG_DATA(cm), sizeof(dc));
+		devmem = true;
+
+		if (cm->cmsg_type == SCM_DEVMEM_LINEAR) {
+			if (dc.frag_size > buf_len - lin_pos) {
+				err = fail("recvmsg: linear frag of %u bytes overruns the %zu-byte buffer at %zu",
+					   dc.frag_size, buf_len, lin_pos);
+				break;
+			}
+			validate(st, o, buf + lin_pos, off + described,
+				 dc.frag_size, "linear, buffer offset",
+				 lin_pos);
+			lin_pos += dc.frag_size;
+			st->linear_bytes += dc.frag_size;
+			st->linear_frags++;
+			described += dc.frag_size;
+			continue;
+		}
+
+		if (!st->have_dmabuf_id) {
+			/* --no-bind: the binding is someone else's */
+			st->dmabuf_id = dc.dmabuf_id;
+			st->have_dmabuf_id = true;
+		} else if (dc.dmabuf_id != st->dmabuf_id) {
+			err = fail("recvmsg: frag from dmabuf id %u, expected %u",
+				   dc.dmabuf_id, st->dmabuf_id);
+			break;
+		}
+		if (dc.frag_offset > db->size ||
+		    dc.frag_size > db->size - dc.frag_offset) {
+			err = fail("recvmsg: frag [%llu, +%u) lies outside the %" PRIu64 "-byte dmabuf",
+				   (unsigned long long)dc.frag_offset,
+				   dc.frag_size, db->size);
+			break;
+		}
+		if (o->validate && !synced) {
+			err = dmabuf_sync(db, DMA_BUF_SYNC_START |
+					      DMA_BUF_SYNC_READ);
+			if (err)
+				break;
+			synced = true;
+		}
+		validate(st, o, db->map + dc.frag_offset, off + described,
+			 dc.frag_size, "dmabuf offset", dc.frag_offset);
+		st->dmabuf_bytes += dc.frag_size;
+		st->dmabuf_frags++;
+		described += dc.frag_size;
+		st->tokens_held++;
+		st->held_bytes += dc.frag_size;
+		err = tokens_add(tb, dc.frag_token);
+		if (err)
+			break;
+	}
+	if (synced && dmabuf_sync(db, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ))
+		err = -1;
+	if (err)
+		return err;
+
+	if (!devmem) {
+		/* the flow came in on a queue with no dmabuf bound */
+		validate(st, o, buf, off, ret, "plain, buffer offset", 0);
+		st->plain_bytes += ret;
+	} else if (described != ret) {
+		return fail("recvmsg returned %zu bytes but its cmsgs describe %" PRIu64,
+			    ret, described);
+	}
+	st->bytes += ret;
+
+	if (!o->hoard && tb->frags >= o->token_batch)
+		return tokens_return(fd, tb, st);
+	return 0;
+}
+
+static int recv_devmem(int fd, const struct opts *o, struct dmabuf *db,
+		       struct stats *st)
+{
+	/* room for one cmsg per 64 bytes of data, far more than frags */
+	size_t buf_len = o->chunk;
+	size_t ctrl_len = CMSG_SPACE(sizeof(struct dmabuf_cmsg)) *
+			  (buf_len / 64 + 64);
+	struct token_batch tb = { 0 };
+	struct progress pg;
+	uint8_t *buf, *ctrl;
+	int err = 0;
+
+	buf = malloc(buf_len);
+	ctrl = malloc(ctrl_len);
+	if (!buf || !ctrl) {
+		err = fail("out of memory");
+		goto out;
+	}
+
+	progress_init(&pg, o);
+	for (;;) {
+		struct iovec iov = { .iov_base = buf, .iov_len = buf_len };
+		struct msghdr m = {
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = ctrl,
+			.msg_controllen = ctrl_len,
+		};
+		ssize_t ret;
+
+		ret = recvmsg(fd, &m, MSG_SOCK_DEVMEM);
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			err = recv_error(o, db, st, errno);
+			break;
+		}
+		if (!ret)
+			break;
+		err = devmem_one(fd, o, db, st, &tb, &m, ret, buf, buf_len);
+		if (err)
+			break;
+		progress_tick(&pg, "received", st->bytes, o->size);
+	}
+	progress_done(&pg);
+	if (!err && !o->hoard)
+		err = tokens_return(fd, &tb, st);
+out:
+	free(tb.runs);
+	free(ctrl);
+	free(buf);
+	return err;
+}
+
+/* --- plain, bounce, trunc receive --------------------------------------- */
+
+static int recv_plain(int fd, const struct opts *o, struct dmabuf *db,
+		      struct stats *st)
+{
+	int flags = o->mode == MODE_TRUNC ? MSG_TRUNC : 0;
+	size_t buf_len = o->chunk;
+	struct progress pg;
+	uint8_t *buf;
+	int err = 0;
+
+	buf = malloc(buf_len);
+	if (!buf)
+		return fail("out of memory");
+
+	progress_init(&pg, o);
+	for (;;) {
+		ssize_t ret = recv(fd, buf, buf_len, flags);
+
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EFAULT && o->expect_efault) {
+				st->efault = true;
+				st->efault_offset = st->bytes;
+				msg("recv: EFAULT after %" PRIu64 " bytes, as expected: the flow landed on a dmabuf-bound queue",
+				    st->bytes);
+				break;
+			}
+			err = recv_error(o, db, st, errno);
+			break;
+		}
+		if (!ret)
+			break;
+
+		if (o->mode == MODE_PLAIN) {
+			validate(st, o, buf, st->bytes, ret,
+				 "buffer offset", 0);
+		} else if (o->mode == MODE_BOUNCE) {
+			/* what applications do without devmem TCP */
+			size_t done = 0;
+
+			validate(st, o, buf, st->bytes, ret,
+				 "buffer offset", 0);
+			err = dmabuf_sync(db, DMA_BUF_SYNC_START |
+					      DMA_BUF_SYNC_WRITE);
+			if (err)
+				break;
+			while (done < (size_t)ret) {
+				size_t n = ret - done;
+
+				if (n > db->size - db->bounce_pos)
+					n = db->size - db->bounce_pos;
+				memcpy(db->map + db->bounce_pos, buf + done, n);
+				done += n;
+				db->bounce_pos = (db->bounce_pos + n) %
+						 db->size;
+			}
+			err = dmabuf_sync(db, DMA_BUF_SYNC_END |
+					      DMA_BUF_SYNC_WRITE);
+			if (err)
+				break;
+		}
+		st->bytes += ret;
+		st->plain_bytes += ret;
+		progress_tick(&pg, "received", st->bytes, o->size);
+	}
+	progress_done(&pg);
+	if (!err && o->expect_efault && !st->efault)
+		err = fail("expected EFAULT (flow on a dmabuf-bound queue), but %" PRIu64 " bytes arrived as ordinary data",
+			   st->bytes);
+	free(buf);
+	return err;
+}
+
+/* --- summaries ----------------------------------------------------------- */
+
+static void json_add_u64(struct json_object *j, const char *key, uint64_t val)
+{
+	json_object_object_add(j, key, json_object_new_int64(val));
+}
+
+static void json_add_bool(struct json_object *j, const char *key, bool val)
+{
+	json_object_object_add(j, key, json_object_new_boolean(val));
+}
+
+/* One line on stdout; the error key only when the run failed. */
+static void json_print(struct json_object *j, bool failed)
+{
+	int flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+
+	if (failed)
+		json_object_object_add(j, "error",
+				       json_object_new_string(run_error));
+	printf("%s\n", json_object_to_json_string_ext(j, flags));
+	json_object_put(j);
+}
+
+static void print_server_summary(const struct opts *o, const struct stats *st,
+				 bool failed)
+{
+	if (o->json) {
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "mode",
+				       json_object_new_string(mode_names[o->mode]));
+		json_add_u64(j, "bytes", st->bytes);
+		json_add_u64(j, "dmabuf-bytes", st->dmabuf_bytes);
+		json_add_u64(j, "linear-bytes", st->linear_bytes);
+		json_add_u64(j, "plain-bytes", st->plain_bytes);
+		json_add_u64(j, "dmabuf-frags", st->dmabuf_frags);
+		json_add_u64(j, "linear-frags", st->linear_frags);
+		json_add_u64(j, "tokens-returned", st->tokens_returned);
+		json_add_u64(j, "tokens-held", st->tokens_held);
+		if (st->have_dmabuf_id)
+			json_add_u64(j, "dmabuf-id", st->dmabuf_id);
+		json_object_object_add(j, "seconds",
+				       json_object_new_double(st->seconds));
+		json_add_bool(j, "validated", o->validate && o->mode != MODE_TRUNC);
+		json_add_u64(j, "errors", st->errors);
+		if (o->expect_efault) {
+			json_add_bool(j, "efault", st->efault);
+			if (st->efault)
+				json_add_u64(j, "efault-offset", st->efault_offset);
+		}
+		json_print(j, failed);
+		return;
+	}
+
+	if (failed && !st->bytes)
+		return;
+	printf("received %" PRIu64 " bytes", st->bytes);
+	if (o->mode == MODE_DEVMEM) {
+		printf(": %" PRIu64 " via dmabuf (%" PRIu64 " frags), %" PRIu64 " via linear",
+		       st->dmabuf_bytes, st->dmabuf_frags, st->linear_bytes);
+		if (st->plain_bytes)
+			printf(", %" PRIu64 " as ordinary data (not on a bound queue)",
+			       st->plain_bytes);
+	} else {
+		printf(" (%s)", mode_names[o->mode]);
+	}
+	if (o->mode == MODE_TRUNC || !o->validate)
+		printf("; not validated");
+	else if (st->errors)
+		printf("; %" PRIu64 " bytes INVALID, first at offset %" PRIu64,
+		       st->errors, st->first_bad);
+	else
+		printf("; all bytes valid");
+	if (o->hoard)
+		printf("; %" PRIu64 " tokens held", st->tokens_held);
+	printf("; %.1fs\n", st->seconds);
+}
+
+/* --- server and client -------------------------------------------------- */
+
+static int run_server(const struct opts *o)
+{
+	struct dmabuf db = { .fd = -1 };
+	struct stats st = { 0 };
+	struct nl_sock *nl = NULL;
+	int lfd = -1, fd = -1, err = 0;
+	double start;
+
+	if (o->mode == MODE_DEVMEM || o->mode == MODE_BOUNCE) {
+		err = dmabuf_setup(&db, o);
+		if (err)
+			goto out;
+	}
+	if (o->mode == MODE_DEVMEM && !o->no_bind) {
+		/* held open until exit: closing it unbinds the dmabuf */
+		nl = bind_rx(o, db.fd, &st.dmabuf_id);
+		if (!nl) {
+			err = -1;
+			goto out;
+		}
+		st.have_dmabuf_id = true;
+		msg("bound dmabuf id %u (%" PRIu64 " bytes) to %s rx queues %s",
+		    st.dmabuf_id, db.size, o->ifname, o->queues_arg);
+	}
+
+	lfd = listen_on(o);
+	if (lfd < 0) {
+		err = -1;
+		goto out;
+	}
+	fd = accept_one(lfd, o->timeout);
+	if (fd < 0) {
+		err = -1;
+		goto out;
+	}
+	close(lfd);
+	lfd = -1;
+
+	start = now();
+	if (o->mode == MODE_DEVMEM)
+		err = recv_devmem(fd, o, &db, &st);
+	else
+		err = recv_plain(fd, o, &db, &st);
+	st.seconds = now() - start;
+
+	if (!err && o->size_set && !st.efault && st.bytes != o->size)
+		err = fail("received %" PRIu64 " bytes, expected %" PRIu64,
+			   st.bytes, o->size);
+	if (!err && o->mode == MODE_DEVMEM && st.plain_bytes)
+		msg("warning: %" PRIu64 " bytes arrived as ordinary data: the flow was not steered to a bound queue",
+		    st.plain_bytes);
+out:
+	print_server_summary(o, &st, err);
+	if (fd >= 0)
+		close(fd);
+	if (lfd >= 0)
+		close(lfd);
+	if (nl)
+		nl_socket_free(nl);
+	dmabuf_teardown(&db);
+	return err || st.errors ? 1 : 0;
+}
+
+static int connect_to(const struct opts *o)
+{
+	struct addrinfo hints = {
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_NUMERICSERV,
+	};
+	struct addrinfo *ai, *res;
+	int fd = -1, err;
+
+	err = getaddrinfo(o->connect_addr, o->port, &hints, &res);
+	if (err)
+		return fail("-c %s: %s", o->connect_addr, gai_strerror(err));
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+			    ai->ai_protocol);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		set_timeouts(fd, o->timeout);
+		if (!connect(fd, ai->ai_addr, ai->ai_addrlen))
+			break;
+		err = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return fail("connect to %s port %s: %s", o->connect_addr,
+			    o->port, err == EINPROGRESS || err == EAGAIN ?
+			    "timed out" : strerror(err));
+	return fd;
+}
+
+static int run_client(const struct opts *o)
+{
+	uint64_t sent = 0;
+	struct progress pg;
+	double start, secs;
+	uint8_t *buf;
+	char drain[4096];
+	int fd, err = 0;
+	ssize_t ret;
+
+	buf = malloc(o->chunk);
+	if (!buf) {
+		fail("out of memory");
+		return 1;
+	}
+	fd = connect_to(o);
+	if (fd < 0) {
+		free(buf);
+		return 1;
+	}
+
+	start = now();
+	progress_init(&pg, o);
+	while (sent < o->size) {
+		size_t len = o->chunk, done = 0;
+
+		if (len > o->size - sent)
+			len = o->size - sent;
+		devmem_pattern_fill(buf, sent, len);
+		while (done < len) {
+			ret = send(fd, buf + done, len - done, MSG_NOSIGNAL);
+			if (ret < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno == EAGAIN)
+					err = fail("send: no progress for %d s after %" PRIu64 " bytes (timeout)",
+						   o->timeout, sent + done);
+				else
+					err = fail("send: %s after %" PRIu64 " bytes",
+						   strerror(errno),
+						   sent + done);
+				goto out;
+			}
+			done += ret;
+		}
+		sent += len;
+		progress_tick(&pg, "sent", sent, o->size);
+	}
+	progress_done(&pg);
+
+	if (shutdown(fd, SHUT_WR) < 0) {
+		err = fail("shutdown: %s", strerror(errno));
+		goto out;
+	}
+	/* the server closes once it has read (and checked) everything */
+	for (;;) {
+		ret = recv(fd, drain, sizeof(drain), 0);
+		if (ret > 0 || (ret < 0 && errno == EINTR))
+			continue;
+		if (ret < 0) {
+			if (errno == EAGAIN)
+				err = fail("server did not close the connection within %d s",
+					   o->timeout);
+			else
+				err = fail("waiting for the server to close: %s",
+					   strerror(errno));
+		}
+		break;
+	}
+out:
+	secs = now() - start;
+	if (o->json) {
+		struct json_object *j = json_object_new_object();
+
+		json_add_u64(j, "bytes", sent);
+		json_object_object_add(j, "seconds",
+				       json_object_new_double(secs));
+		json_print(j, err);
+	} else if (!err) {
+		printf("sent %" PRIu64 " bytes; %.1fs\n", sent, secs);
+	}
+	close(fd);
+	free(buf);
+	return err ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+
+	parse_opts(&o, argc, argv);
+	signal(SIGPIPE, SIG_IGN);
+	return o.listen ? run_server(&o) : run_client(&o);
+}
