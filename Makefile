@@ -84,8 +84,9 @@ check: deps all
 demo: deps all
 	$(Q)tools/vm/run -t 600 -- tools/demo.sh
 
-bench: deps
-	@echo "bench: no benchmarks yet (the devmem RX/TX benchmarks come with the netdevsim device)"
+# on the fast kernel: a table per benchmark in build/bench/
+bench: deps kernel-fast tools
+	$(Q)tools/bench/run.sh
 
 install: all
 	@echo "install: nothing to install yet (devmemctl, BPF objects and man pages come later)"

@@ -49,6 +49,26 @@ expect_eq() {
 in_srv() { ip netns exec "$NS_SRV" "$@"; }
 in_cli() { ip netns exec "$NS_CLI" "$@"; }
 
+YNL=$LIB_TOP/tools/ynl
+
+# hds NETNS DEV on|off: ethtool's tcp-data-split ring parameter. Debian
+# 12's ethtool (6.1) predates it in -G/-g, so talk ethtool netlink directly.
+hds() {
+	local v
+	case $3 in on) v=2 ;; off) v=1 ;; *) return 2 ;; esac
+	local out
+	out=$(ip netns exec "$1" "$YNL" ethtool --do rings-set \
+		--json "{\"header\": {\"dev-name\": \"$2\"}, \"tcp-data-split\": $v}" 2>&1) ||
+		{ echo "$out" >&2; return 1; }
+}
+
+# hds_get NETNS DEV: prints on, off or unknown
+hds_get() {
+	ip netns exec "$1" "$YNL" ethtool --do rings-get --output-json \
+		--json "{\"header\": {\"dev-name\": \"$2\"}}" |
+		jq -r '."tcp-data-split" // 0 | if . == 2 then "on" elif . == 1 then "off" else "unknown" end'
+}
+
 # nsim_new NETNS ID QUEUES: a one-port netdevsim device created inside
 # NETNS; prints the port's name.
 nsim_new() {

@@ -1,11 +1,14 @@
 #!/bin/bash
 # The devmem TCP demo, run inside the VM by 'make demo': a report a newcomer
-# can read top to bottom. Today: the test wire and a TCP transfer over it;
-# the devmem steps join as the device, the family, BPF and devmemctl land.
+# can read top to bottom: the test wire, a TCP transfer over it, then the
+# netdevsim port set up as a devmem NIC and a transfer whose payload lands
+# in a udmabuf, every byte validated. The devmem family, BPF steering and
+# devmemctl join as they land.
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/selftests/lib.sh"
 
 SIZE_MB=${DEMO_SIZE_MB:-32}
+DEVMEM_MB=${DEMO_DEVMEM_MB:-64}
 step() { printf '\n== %s\n' "$*"; }
 die() { echo "demo: $*" >&2; exit 1; }
 
@@ -38,8 +41,42 @@ else
 fi
 printf 'goodput: %.1f MiB/s (%.2fs, QEMU TCG, %s kernel)\n' "$(echo "$SIZE_MB / $secs" | bc -l)" "$secs" "${DEVMEM_KERNEL:-debug}"
 
-step "Server port counters (ip -s link)"
-in_srv ip -s link show dev "$SRV_IF" | sed -n '1p;4,5p'
+NC=$BUILD/tools/devmem-nc
+nynl() { in_srv "$YNL" netdev --output-json "$@"; }
+
+step "Make the server port a devmem NIC: header split, ntuple, RSS on queues 0-1"
+hds "$NS_SRV" "$SRV_IF" on
+in_srv ethtool -K "$SRV_IF" ntuple on
+in_srv ethtool -X "$SRV_IF" equal 2
+in_srv ethtool -N "$SRV_IF" flow-type tcp4 dst-port 5201 action 2
+echo "tcp-data-split: $(hds_get "$NS_SRV" "$SRV_IF")   (ethtool netlink rings-get)"
+echo "\$ ethtool -n $SRV_IF"
+in_srv ethtool -n "$SRV_IF" | sed -n '/^Filter/,$p'
+
+step "devmem TCP: $DEVMEM_MB MiB into a 64 MiB udmabuf bound to rx queues 2-3"
+echo "server: devmem-nc -l -p 5201 -i $SRV_IF -q 2-3 -b 64M  (netdev bind-rx, recvmsg(MSG_SOCK_DEVMEM))"
+echo "client: devmem-nc -c $SRV_IP -p 5201 -s ${DEVMEM_MB}M  (a known pattern)"
+q2_before=$(nynl --dump qstats-get --json '{"scope": "queue"}' |
+	jq --argjson i "$SRV_IFINDEX" '[.[] | select(.ifindex == $i and ."queue-type" == "rx" and ."queue-id" == 2)][0]."rx-bytes"')
+in_srv "$NC" -l -a "$SRV_IP" -p 5201 -i "$SRV_IF" -q 2-3 -b 64M -j > /tmp/demo.json 2> /tmp/demo.err &
+srv=$!
+wait_listen "$NS_SRV" 5201 || die "devmem server did not start: $(cat /tmp/demo.err)"
+echo "\$ cli.py --dump page-pool-get   (the bound queues' pools hand out dmabuf pages)"
+nynl --dump page-pool-get | jq -c --argjson i "$SRV_IFINDEX" '.[] | select(.ifindex == $i and .dmabuf != null) | {id, ifindex, dmabuf, inflight}'
+in_cli "$NC" -c "$SRV_IP" -p 5201 -s "${DEVMEM_MB}M" || die "devmem client failed"
+wait $srv || die "devmem server failed: $(cat /tmp/demo.err)"
+grep -v listening /tmp/demo.err
+jq '{bytes, "dmabuf-bytes", "dmabuf-frags", "linear-bytes", "tokens-returned", errors, seconds}' /tmp/demo.json
+
+step "Per-queue counters (qstats): the flow was steered to queue 2"
+nynl --dump qstats-get --json '{"scope": "queue"}' |
+	jq -r --argjson i "$SRV_IFINDEX" '.[] | select(.ifindex == $i and ."queue-type" == "rx") | "rx queue \(."queue-id"): \(."rx-packets") packets, \(."rx-bytes") bytes"'
+q2_after=$(nynl --dump qstats-get --json '{"scope": "queue"}' |
+	jq --argjson i "$SRV_IFINDEX" '[.[] | select(.ifindex == $i and ."queue-type" == "rx" and ."queue-id" == 2)][0]."rx-bytes"')
+echo "queue 2 took $((q2_after - q2_before)) bytes during the devmem transfer"
+
+step "Unbound: the server exited, its netlink socket closed, the binding is gone"
+echo "devmem page pools left on $SRV_IF: $(nynl --dump page-pool-get | jq --argjson i "$SRV_IFINDEX" '[.[] | select(.ifindex == $i and .dmabuf != null)] | length')"
 
 wire_down
 step "Done"

@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
 	# kernel build
 	linux-source-6.12 build-essential bc bison flex libelf-dev libssl-dev
-	dwarves rsync ccache cpio xz-utils git python3 python3-yaml python3-ply python3-jsonschema
+	dwarves rsync ccache cpio xz-utils git python3 python3-yaml python3-ply python3-git python3-jsonschema
 	# VM
 	qemu-system-x86
 	# user space: BPF, netlink, JSON

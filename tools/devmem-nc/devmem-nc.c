@@ -53,6 +53,7 @@
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -158,7 +159,15 @@ struct stats {
 	uint64_t held_bytes;
 	uint64_t errors;
 	uint64_t first_bad;
+	/*
+	 * Bytes this process copied: into its buffer by the kernel (recv,
+	 * SCM_DEVMEM_LINEAR) plus its own memcpy into the dmabuf (bounce).
+	 */
+	uint64_t copied_bytes;
 	double seconds;
+	/* CPU time of this process from accept() to the end of the transfer */
+	double cpu_user;
+	double cpu_sys;
 	bool efault;
 	uint64_t efault_offset;
 	bool have_dmabuf_id;
@@ -248,6 +257,24 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double tv_seconds(const struct timeval *tv)
+{
+	return tv->tv_sec + tv->tv_usec / 1e6;
+}
+
+/* This process's CPU time (all threads) so far, user and system. */
+static void cpu_times(double *user, double *sys)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0) {
+		*user = *sys = 0;
+		return;
+	}
+	*user = tv_seconds(&ru.ru_utime);
+	*sys = tv_seconds(&ru.ru_stime);
 }
 
 static const char usage_text[] =
@@ -1298,6 +1325,8 @@ static int devmem_one(int fd, const struct opts *o, struct dmabuf *db,
 				 lin_pos);
 			lin_pos += dc.frag_size;
 			st->linear_bytes += dc.frag_size;
+			/* the kernel copied these into buf */
+			st->copied_bytes += dc.frag_size;
 			st->linear_frags++;
 			described += dc.frag_size;
 			continue;
@@ -1346,6 +1375,7 @@ static int devmem_one(int fd, const struct opts *o, struct dmabuf *db,
 		/* the flow came in on a queue with no dmabuf bound */
 		validate(st, o, buf, off, ret, "plain, buffer offset", 0);
 		st->plain_bytes += ret;
+		st->copied_bytes += ret;
 	} else if (described != ret) {
 		return fail("recvmsg returned %zu bytes but its cmsgs describe %" PRIu64,
 			    ret, described);
@@ -1465,6 +1495,7 @@ static int recv_plain(int fd, const struct opts *o, struct dmabuf *db,
 				if (n > db->size - db->bounce_pos)
 					n = db->size - db->bounce_pos;
 				memcpy(db->map + db->bounce_pos, buf + done, n);
+				st->copied_bytes += n;
 				done += n;
 				db->bounce_pos = (db->bounce_pos + n) %
 						 db->size;
@@ -1476,6 +1507,9 @@ static int recv_plain(int fd, const struct opts *o, struct dmabuf *db,
 		}
 		st->bytes += ret;
 		st->plain_bytes += ret;
+		/* recv() copied them into buf, unless MSG_TRUNC dropped them */
+		if (o->mode != MODE_TRUNC)
+			st->copied_bytes += ret;
 		progress_tick(&pg, "received", st->bytes, o->size);
 	}
 	progress_done(&pg);
@@ -1530,6 +1564,11 @@ static void print_server_summary(const struct opts *o, const struct stats *st,
 			json_add_u64(j, "dmabuf-id", st->dmabuf_id);
 		json_object_object_add(j, "seconds",
 				       json_object_new_double(st->seconds));
+		json_object_object_add(j, "cpu-user-seconds",
+				       json_object_new_double(st->cpu_user));
+		json_object_object_add(j, "cpu-sys-seconds",
+				       json_object_new_double(st->cpu_sys));
+		json_add_u64(j, "bytes-copied", st->copied_bytes);
 		json_add_bool(j, "validated", o->validate && o->mode != MODE_TRUNC);
 		json_add_u64(j, "errors", st->errors);
 		if (o->expect_efault) {
@@ -1562,7 +1601,8 @@ static void print_server_summary(const struct opts *o, const struct stats *st,
 		printf("; all bytes valid");
 	if (o->hoard)
 		printf("; %" PRIu64 " tokens held", st->tokens_held);
-	printf("; %.1fs\n", st->seconds);
+	printf("; %.1fs; CPU %.2fs user, %.2fs sys; %" PRIu64 " bytes copied\n",
+	       st->seconds, st->cpu_user, st->cpu_sys, st->copied_bytes);
 }
 
 /* --- server and client -------------------------------------------------- */
@@ -1573,7 +1613,7 @@ static int run_server(const struct opts *o)
 	struct stats st = { 0 };
 	struct nl_sock *nl = NULL;
 	int lfd = -1, fd = -1, err = 0;
-	double start;
+	double start, user0, sys0;
 
 	if (o->mode == MODE_DEVMEM || o->mode == MODE_BOUNCE) {
 		err = dmabuf_setup(&db, o);
@@ -1602,6 +1642,7 @@ static int run_server(const struct opts *o)
 		err = -1;
 		goto out;
 	}
+	cpu_times(&user0, &sys0);
 	close(lfd);
 	lfd = -1;
 
@@ -1611,6 +1652,9 @@ static int run_server(const struct opts *o)
 	else
 		err = recv_plain(fd, o, &db, &st);
 	st.seconds = now() - start;
+	cpu_times(&st.cpu_user, &st.cpu_sys);
+	st.cpu_user -= user0;
+	st.cpu_sys -= sys0;
 
 	if (!err && o->size_set && !st.efault && st.bytes != o->size)
 		err = fail("received %" PRIu64 " bytes, expected %" PRIu64,
