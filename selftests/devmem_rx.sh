@@ -85,7 +85,7 @@ main_transfer() {
 	wait_listen "$NS_SRV" 5201 || return 1
 	cli 5201 "$SIZE" || { diag "client: $(cat "$T/cli.err")"; return 1; }
 	wait_srv main || { diag "server: $(cat "$T/main.err")"; return 1; }
-	diag "$(grep -v listening "$T/main.err" | tail -n 2)"
+	diag "$(j main '"\(.bytes) bytes, \(."dmabuf-bytes") via dmabuf (\(."dmabuf-frags") frags), \(."linear-bytes") linear, in \(.seconds)s"')"
 }
 ok "$SIZE through a 64M udmabuf bound to queues 2-3" main_transfer
 size_bytes=$(numfmt --from=iec "$SIZE")
