@@ -19,6 +19,9 @@ fast) frags=("$top/kernel/configs/base.config") ;;
 esac
 
 export KBUILD_BUILD_USER=devmem KBUILD_BUILD_HOST=vm KBUILD_BUILD_TIMESTAMP="@0"
+# Paths relative to $BUILD, so clones of the repository in other folders
+# (a CI checkout) hit the same ccache entries.
+export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=true
 kmake() {
 	local cc="gcc"
 	command -v ccache >/dev/null && cc="ccache gcc"
