@@ -62,7 +62,7 @@ headers: kernel-tree
 
 # -- tools ----------------------------------------------------------------
 tools: headers
-	$(Q)$(MAKE) --no-print-directory $(TOOL_BINS)
+	$(Q)$(MAKE) --no-print-directory $(if $(Q),-s) $(TOOL_BINS)
 
 $(BUILD)/tools/devmem-nc: tools/devmem-nc/devmem-nc.c tools/devmem-nc/pattern.h $(BUILD)/usr/.devmem-state
 	@mkdir -p $(@D)
@@ -71,7 +71,7 @@ $(BUILD)/tools/devmem-nc: tools/devmem-nc/devmem-nc.c tools/devmem-nc/pattern.h 
 
 # -- selftests ------------------------------------------------------------
 selftests: headers
-	$(Q)$(MAKE) --no-print-directory $(SELFTEST_BINS)
+	$(Q)$(MAKE) --no-print-directory $(if $(Q),-s) $(SELFTEST_BINS)
 
 $(BUILD)/selftests/%: selftests/%.c $(BUILD)/usr/.devmem-state
 	@mkdir -p $(@D)
