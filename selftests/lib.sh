@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Shared helpers for the shell selftests: TAP output and the netdevsim wire
 # (two netns, one netdevsim port each, linked).
 
@@ -100,11 +101,11 @@ wire_up() {
 	local rc=$?
 	exec {fs}<&- {fc}<&-
 	[ $rc -eq 0 ] || return 1
-	ip -n "$NS_SRV" addr add "$SRV_IP/24" dev "$SRV_IF"
-	ip -n "$NS_CLI" addr add "$CLI_IP/24" dev "$CLI_IF"
-	ip -n "$NS_SRV" addr add "$SRV_IP6/64" dev "$SRV_IF" nodad
-	ip -n "$NS_CLI" addr add "$CLI_IP6/64" dev "$CLI_IF" nodad
-	ip -n "$NS_SRV" link set "$SRV_IF" up
+	ip -n "$NS_SRV" addr add "$SRV_IP/24" dev "$SRV_IF" &&
+	ip -n "$NS_CLI" addr add "$CLI_IP/24" dev "$CLI_IF" &&
+	ip -n "$NS_SRV" addr add "$SRV_IP6/64" dev "$SRV_IF" nodad &&
+	ip -n "$NS_CLI" addr add "$CLI_IP6/64" dev "$CLI_IF" nodad &&
+	ip -n "$NS_SRV" link set "$SRV_IF" up &&
 	ip -n "$NS_CLI" link set "$CLI_IF" up
 }
 

@@ -8,8 +8,9 @@ SIZE_MB=${WIRE_SIZE_MB:-64}
 tap_plan 5
 
 ok "wire_up: two netns, linked netdevsim ports" wire_up 4
-ok "ping over the wire (IPv4)" in_cli ping -q -c 2 -W 5 "$SRV_IP"
-ok "ping over the wire (IPv6)" in_cli ping -q -c 2 -W 5 "$SRV_IP6"
+ping_peer() { in_cli ping -q -c 2 -W 5 "$1" > /dev/null; }
+ok "ping over the wire (IPv4)" ping_peer "$SRV_IP"
+ok "ping over the wire (IPv6)" ping_peer "$SRV_IP6"
 
 tcp_transfer() {
 	local in=/tmp/wire.in out=/tmp/wire.out
