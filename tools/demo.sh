@@ -48,7 +48,7 @@ step "Make the server port a devmem NIC: header split, ntuple, RSS on queues 0-1
 hds "$NS_SRV" "$SRV_IF" on
 in_srv ethtool -K "$SRV_IF" ntuple on
 in_srv ethtool -X "$SRV_IF" equal 2
-in_srv ethtool -N "$SRV_IF" flow-type tcp4 dst-port 5201 action 2
+in_srv ethtool -N "$SRV_IF" flow-type tcp4 dst-port 5201 action 2 > /dev/null
 echo "tcp-data-split: $(hds_get "$NS_SRV" "$SRV_IF")   (ethtool netlink rings-get)"
 echo "\$ ethtool -n $SRV_IF"
 in_srv ethtool -n "$SRV_IF" | sed -n '/^Filter/,$p'
@@ -62,21 +62,28 @@ in_srv "$NC" -l -a "$SRV_IP" -p 5201 -i "$SRV_IF" -q 2-3 -b 64M -j > /tmp/demo.j
 srv=$!
 wait_listen "$NS_SRV" 5201 || die "devmem server did not start: $(cat /tmp/demo.err)"
 echo "\$ cli.py --dump page-pool-get   (the bound queues' pools hand out dmabuf pages)"
-nynl --dump page-pool-get | jq -c --argjson i "$SRV_IFINDEX" '.[] | select(.ifindex == $i and .dmabuf != null) | {id, ifindex, dmabuf, inflight}'
-in_cli "$NC" -c "$SRV_IP" -p 5201 -s "${DEVMEM_MB}M" || die "devmem client failed"
+nynl --dump page-pool-get | jq -M -c --argjson i "$SRV_IFINDEX" '.[] | select(.ifindex == $i and .dmabuf != null) | {id, ifindex, dmabuf, inflight}'
+in_cli "$NC" -c "$SRV_IP" -p 5201 -s "${DEVMEM_MB}M" 2> /tmp/demo-cli.err ||
+	die "devmem client failed: $(cat /tmp/demo-cli.err)"
 wait $srv || die "devmem server failed: $(cat /tmp/demo.err)"
 grep -v listening /tmp/demo.err
-jq '{bytes, "dmabuf-bytes", "dmabuf-frags", "linear-bytes", "tokens-returned", errors, seconds}' /tmp/demo.json
+jq -M '{bytes, "dmabuf-bytes", "dmabuf-frags", "linear-bytes", "tokens-returned", errors, seconds}' /tmp/demo.json
 
 step "Per-queue counters (qstats): the flow was steered to queue 2"
 nynl --dump qstats-get --json '{"scope": "queue"}' |
-	jq -r --argjson i "$SRV_IFINDEX" '.[] | select(.ifindex == $i and ."queue-type" == "rx") | "rx queue \(."queue-id"): \(."rx-packets") packets, \(."rx-bytes") bytes"'
+	jq -M -r --argjson i "$SRV_IFINDEX" '.[] | select(.ifindex == $i and ."queue-type" == "rx") | "rx queue \(."queue-id"): \(."rx-packets") packets, \(."rx-bytes") bytes"'
 q2_after=$(nynl --dump qstats-get --json '{"scope": "queue"}' |
 	jq --argjson i "$SRV_IFINDEX" '[.[] | select(.ifindex == $i and ."queue-type" == "rx" and ."queue-id" == 2)][0]."rx-bytes"')
 echo "queue 2 took $((q2_after - q2_before)) bytes during the devmem transfer"
 
 step "Unbound: the server exited, its netlink socket closed, the binding is gone"
-echo "devmem page pools left on $SRV_IF: $(nynl --dump page-pool-get | jq --argjson i "$SRV_IFINDEX" '[.[] | select(.ifindex == $i and .dmabuf != null)] | length')"
+# the old pools go once their last net_iov is back (a deferred release)
+for i in $(seq 10); do
+	left=$(nynl --dump page-pool-get | jq -M --argjson i "$SRV_IFINDEX" '[.[] | select(.ifindex == $i and .dmabuf != null)] | length')
+	[ "$left" = 0 ] && break
+	sleep 1
+done
+echo "devmem page pools left on $SRV_IF: $left"
 
 wire_down
 step "Done"
