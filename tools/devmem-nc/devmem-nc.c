@@ -192,16 +192,22 @@ struct token_batch {
 
 static char run_error[512];
 
+static void __attribute__((format(printf, 2, 0)))
+vmsg(const char *tail, const char *fmt, va_list ap)
+{
+	fputs("devmem-nc: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs(tail, stderr);
+}
+
 static void __attribute__((format(printf, 1, 2)))
 msg(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("devmem-nc: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmsg("\n", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* Print a runtime error and keep it for the JSON summary; returns -1. */
@@ -222,11 +228,9 @@ usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("devmem-nc: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmsg("\nTry 'devmem-nc -h' for more information.\n", fmt, ap);
 	va_end(ap);
-	fputs("\nTry 'devmem-nc -h' for more information.\n", stderr);
 	exit(2);
 }
 
