@@ -88,8 +88,11 @@ demo: deps all
 bench: deps kernel-fast tools
 	$(Q)tools/bench/run.sh
 
-install: all
-	@echo "install: nothing to install yet (devmemctl, BPF objects and man pages come later)"
+# user space only; devmemctl, BPF objects and man pages join as they land
+install: tools
+	$(Q)install -D -m 0755 $(BUILD)/tools/devmem-nc $(DESTDIR)$(PREFIX)/bin/devmem-nc
+	$(Q)install -D -m 0644 Documentation/netdevsim-devmem.rst \
+		$(DESTDIR)$(PREFIX)/share/doc/devmem-tcp/netdevsim-devmem.rst
 
 clean:
 	$(Q)rm -rf $(BUILD)/selftests $(BUILD)/tools $(BUILD)/vm $(BUILD)/usr $(BUILD)/headers-obj
