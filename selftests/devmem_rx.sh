@@ -45,13 +45,7 @@ wait_srv() { local p="pid_$1"; wait "${!p}"; }
 j() { jq -r "$2" "$T/$1.json"; }
 
 setup() {
-	wire_up 4 || return 1
-	# what 'devmemctl dev setup' automates: header split on, ntuple on,
-	# RSS over queues 0-1 only, queues 2-3 left for devmem
-	hds "$NS_SRV" "$SRV_IF" on &&
-	eth -K "$SRV_IF" ntuple on &&
-	eth -X "$SRV_IF" equal 2 &&
-	eth -N "$SRV_IF" flow-type tcp4 dst-port 5201 action 2 loc 1 &&
+	wire_up 4 && devmem_port 5201 &&
 	eth -N "$SRV_IF" flow-type tcp4 dst-port 5203 action 3 loc 2
 }
 ok "setup: netdevsim wire, header split, ntuple rules, RSS on queues 0-1" setup ||

@@ -109,6 +109,17 @@ wire_up() {
 	ip -n "$NS_CLI" link set "$CLI_IF" up
 }
 
+# devmem_port [PORT]: make the server port a devmem NIC, as 'devmemctl dev
+# setup' will: header split on, ntuple on, RSS over queues 0-1 only (2-3
+# are left for devmem), and TCP dst-port PORT (default 5201) steered to
+# queue 2 by ntuple rule 1.
+devmem_port() {
+	hds "$NS_SRV" "$SRV_IF" on &&
+	in_srv ethtool -K "$SRV_IF" ntuple on &&
+	in_srv ethtool -X "$SRV_IF" equal 2 &&
+	in_srv ethtool -N "$SRV_IF" flow-type tcp4 dst-port "${1:-5201}" action 2 loc 1
+}
+
 wire_down() {
 	[ -e /sys/bus/netdevsim/devices/netdevsim1 ] && echo 1 > /sys/bus/netdevsim/del_device
 	[ -e /sys/bus/netdevsim/devices/netdevsim2 ] && echo 2 > /sys/bus/netdevsim/del_device

@@ -45,10 +45,7 @@ NC=$BUILD/tools/devmem-nc
 nynl() { in_srv "$YNL" netdev --output-json "$@"; }
 
 step "Make the server port a devmem NIC: header split, ntuple, RSS on queues 0-1"
-hds "$NS_SRV" "$SRV_IF" on
-in_srv ethtool -K "$SRV_IF" ntuple on
-in_srv ethtool -X "$SRV_IF" equal 2
-in_srv ethtool -N "$SRV_IF" flow-type tcp4 dst-port 5201 action 2 > /dev/null
+devmem_port 5201 > /dev/null || die "could not set up $SRV_IF for devmem"
 echo "tcp-data-split: $(hds_get "$NS_SRV" "$SRV_IF")   (ethtool netlink rings-get)"
 echo "\$ ethtool -n $SRV_IF"
 in_srv ethtool -n "$SRV_IF" | sed -n '/^Filter/,$p'

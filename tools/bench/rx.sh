@@ -28,7 +28,6 @@ export LC_ALL=C
 # per GiB, >= 0.8x trunc goodput
 
 die() { echo "bench-rx: $*" >&2; exit 1; }
-eth() { in_srv ethtool "$@"; }
 
 size_bytes=$(numfmt --from=iec "$SIZE" 2> /dev/null)
 [[ $size_bytes =~ ^[1-9][0-9]*$ ]] || die "BENCH_SIZE '$SIZE' is not a size"
@@ -37,13 +36,8 @@ size_bytes=$(numfmt --from=iec "$SIZE" 2> /dev/null)
 command -v jq > /dev/null || die "jq missing"
 
 setup() {
-	wire_up 4 || return 1
-	# header split on, ntuple on, RSS over queues 0-1, the benchmark's
-	# flow steered to queue 2 (bound to the dmabuf in devmem mode)
-	hds "$NS_SRV" "$SRV_IF" on &&
-	eth -K "$SRV_IF" ntuple on &&
-	eth -X "$SRV_IF" equal 2 &&
-	eth -N "$SRV_IF" flow-type tcp4 dst-port "$PORT" action 2 loc 1
+	# the benchmark's flow steered to queue 2 (bound in devmem mode)
+	wire_up 4 && devmem_port "$PORT"
 }
 
 # one MODE RUN: one transfer; the server's JSON summary in $T/MODE-RUN.json
