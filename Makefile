@@ -67,7 +67,7 @@ tools: headers
 $(BUILD)/tools/devmem-nc: tools/devmem-nc/devmem-nc.c tools/devmem-nc/pattern.h $(BUILD)/usr/.devmem-state
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CFLAGS) $(UAPI) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
+	$(Q)$(CC) $(CFLAGS) -I$(CURDIR)/include/uapi $(UAPI) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
 
 # -- selftests ------------------------------------------------------------
 selftests: headers

@@ -51,7 +51,7 @@ echo "\$ ethtool -n $SRV_IF"
 in_srv ethtool -n "$SRV_IF" | sed -n '/^Filter/,$p'
 
 step "devmem TCP: $DEVMEM_MB MiB into a 64 MiB udmabuf bound to rx queues 2-3"
-echo "server: devmem-nc -l -p 5201 -i $SRV_IF -q 2-3 -b 64M  (netdev bind-rx, recvmsg(MSG_SOCK_DEVMEM))"
+echo "server: devmem-nc -l -p 5201 -i $SRV_IF -q 2-3 -b 64M  (devmem family bind, recvmsg(MSG_SOCK_DEVMEM))"
 echo "client: devmem-nc -c $SRV_IP -p 5201 -s ${DEVMEM_MB}M  (a known pattern)"
 q2_before=$(nynl --dump qstats-get --json '{"scope": "queue"}' |
 	jq --argjson i "$SRV_IFINDEX" '[.[] | select(.ifindex == $i and ."queue-type" == "rx" and ."queue-id" == 2)][0]."rx-bytes"')

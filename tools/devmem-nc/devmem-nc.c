@@ -61,6 +61,7 @@
 #define iovec linux_uapi_iovec
 #include <linux/uio.h>
 #undef iovec
+#include <linux/devmem.h>
 #include <linux/dma-buf.h>
 #include <linux/netdev.h>
 #include <linux/netlink.h>
@@ -131,6 +132,11 @@ struct opts {
 	bool dmabuf_size_set;
 	int dmabuf_fd;
 	bool no_bind;
+	bool netdev_bind;	/* bind with the netdev family's bind-rx */
+	enum devmem_lifetime lifetime;
+	bool lifetime_set;
+	uint32_t binding;	/* --binding: use this existing binding */
+	bool binding_set;
 	uint64_t size;
 	bool size_set;
 	size_t chunk;
@@ -172,6 +178,10 @@ struct stats {
 	uint64_t efault_offset;
 	bool have_dmabuf_id;
 	uint32_t dmabuf_id;
+	/* the family that made the binding: "devmem", "netdev" or "none" */
+	const char *family;
+	bool have_binding_id;
+	uint32_t binding_id;
 };
 
 struct dmabuf {
@@ -301,7 +311,15 @@ static const char usage_text[] =
 "  -q, --queues LIST      rx queues to bind, e.g. 2, 2-3, 1,3\n"
 "  -b, --dmabuf-size SIZE size of the udmabuf to create (default 64M)\n"
 "  --dmabuf-fd N          use inherited dmabuf fd N instead of a udmabuf\n"
+"  --lifetime LIFETIME    socket (default): the binding ends when\n"
+"                         devmem-nc exits; persistent: it stays until\n"
+"                         unbound with the devmem family (the id is printed)\n"
+"  --netdev-bind          bind with the netdev family's bind-rx instead of\n"
+"                         the devmem family's bind (lifetime socket only)\n"
 "  --no-bind              do not bind (someone else bound --dmabuf-fd)\n"
+"  --binding ID           do not bind: receive into existing binding ID,\n"
+"                         mapping the dmabuf the devmem family's dmabuf-get\n"
+"                         returns (no -i, -q, -b, --dmabuf-fd)\n"
 "  --token-batch N        return dmabuf tokens N at a time (default 128)\n"
 "  --hoard                never return tokens (to exhaust the dmabuf)\n"
 "  --expect-efault        plain mode: succeed only if recv fails with\n"
@@ -325,6 +343,9 @@ static const char usage_text[] =
 "  -h, --help             this text\n"
 "\n"
 "SIZE takes a K, M, G or T suffix (powers of 1024).\n"
+"In devmem mode the server binds with the devmem generic netlink family\n"
+"(bind: ifindex, fd, queues, direction rx, lifetime) and keeps its netlink\n"
+"socket open until it exits.\n"
 "Exit status: 0 ok, 1 runtime error or invalid bytes, 2 usage error.\n";
 
 /* --- option parsing ----------------------------------------------------- */
@@ -436,6 +457,9 @@ enum {
 	OPT_TIMEOUT,
 	OPT_EXPECT_EFAULT,
 	OPT_NO_VALIDATE,
+	OPT_NETDEV_BIND,
+	OPT_LIFETIME,
+	OPT_BINDING,
 };
 
 static const struct option long_opts[] = {
@@ -460,6 +484,9 @@ static const struct option long_opts[] = {
 	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
 	{ "expect-efault",	no_argument,		NULL, OPT_EXPECT_EFAULT },
 	{ "no-validate",	no_argument,		NULL, OPT_NO_VALIDATE },
+	{ "netdev-bind",	no_argument,		NULL, OPT_NETDEV_BIND },
+	{ "lifetime",		required_argument,	NULL, OPT_LIFETIME },
+	{ "binding",		required_argument,	NULL, OPT_BINDING },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -489,6 +516,7 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 	o->token_batch = 128;
 	o->timeout = 60;
 	o->validate = true;
+	o->lifetime = DEVMEM_LIFETIME_SOCKET;
 	o->progress = isatty(STDERR_FILENO);
 
 	opterr = 0;
@@ -586,6 +614,29 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			o->validate = false;
 			o->server_opt = o->server_opt ?: "--no-validate";
 			break;
+		case OPT_NETDEV_BIND:
+			o->netdev_bind = true;
+			o->server_opt = o->server_opt ?: "--netdev-bind";
+			break;
+		case OPT_LIFETIME:
+			if (!strcmp(optarg, "persistent"))
+				o->lifetime = DEVMEM_LIFETIME_PERSISTENT;
+			else if (!strcmp(optarg, "socket"))
+				o->lifetime = DEVMEM_LIFETIME_SOCKET;
+			else
+				usage_error("--lifetime: unknown lifetime '%s' (persistent, socket)",
+					    optarg);
+			o->lifetime_set = true;
+			o->server_opt = o->server_opt ?: "--lifetime";
+			break;
+		case OPT_BINDING:
+			o->binding = parse_uint("--binding", optarg,
+						UINT32_MAX);
+			if (!o->binding)
+				usage_error("--binding: binding ids start at 1");
+			o->binding_set = true;
+			o->server_opt = o->server_opt ?: "--binding";
+			break;
 		case ':':
 			usage_error("option %s needs an argument",
 				    argv[optind - 1]);
@@ -632,6 +683,12 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			bad = "--no-bind";
 		else if (o->hoard)
 			bad = "--hoard";
+		else if (o->netdev_bind)
+			bad = "--netdev-bind";
+		else if (o->lifetime_set)
+			bad = "--lifetime";
+		else if (o->binding_set)
+			bad = "--binding";
 		if (bad)
 			usage_error("%s only applies to --mode devmem", bad);
 	}
@@ -645,6 +702,24 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 	}
 	if (o->expect_efault && o->mode != MODE_PLAIN)
 		usage_error("--expect-efault needs --plain");
+	if (o->binding_set) {
+		/* the dmabuf and the binding both exist already */
+		if (o->dmabuf_fd >= 0)
+			usage_error("--dmabuf-fd conflicts with --binding (the dmabuf is the binding's own)");
+		if (o->dmabuf_size_set)
+			usage_error("-b conflicts with --binding (no udmabuf is created: the dmabuf is the binding's own)");
+		if (o->no_bind)
+			usage_error("--no-bind conflicts with --binding (which never binds)");
+		if (o->netdev_bind)
+			usage_error("--netdev-bind conflicts with --binding (which never binds)");
+		if (o->lifetime_set)
+			usage_error("--lifetime conflicts with --binding (the binding has its own)");
+		if (o->ifname || o->queues_arg)
+			usage_error("%s conflicts with --binding (the binding has its device and queues)",
+				    o->ifname ? "-i" : "-q");
+	}
+	if (o->netdev_bind && o->lifetime == DEVMEM_LIFETIME_PERSISTENT)
+		usage_error("--lifetime persistent conflicts with --netdev-bind (bind-rx bindings end with their netlink socket)");
 	if (o->dmabuf_fd >= 0 && o->dmabuf_size_set)
 		usage_error("-b: the size of --dmabuf-fd is the dmabuf's own");
 	if (o->dmabuf_size_set &&
@@ -659,11 +734,15 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			if (o->ifname || o->queues_arg)
 				usage_error("%s: --no-bind makes no binding",
 					    o->ifname ? "-i" : "-q");
-		} else {
+			if (o->netdev_bind)
+				usage_error("--netdev-bind: --no-bind makes no binding");
+			if (o->lifetime_set)
+				usage_error("--lifetime: --no-bind makes no binding");
+		} else if (!o->binding_set) {
 			if (!o->ifname)
-				usage_error("-i IFNAME is required in devmem mode (or --no-bind)");
+				usage_error("-i IFNAME is required in devmem mode (or --no-bind, --binding)");
 			if (!o->queues_arg)
-				usage_error("-q QUEUES is required in devmem mode (or --no-bind)");
+				usage_error("-q QUEUES is required in devmem mode (or --no-bind, --binding)");
 		}
 	}
 }
@@ -730,10 +809,23 @@ out:
 	return fd;
 }
 
-static int dmabuf_setup(struct dmabuf *db, const struct opts *o)
+static int dmabuf_map(struct dmabuf *db, const struct opts *o)
 {
 	int prot = PROT_READ;
 
+	if (o->mode == MODE_BOUNCE)
+		prot |= PROT_WRITE;
+	db->map = mmap(NULL, db->size, prot, MAP_SHARED, db->fd, 0);
+	if (db->map == MAP_FAILED) {
+		db->map = NULL;
+		return fail("mmap of the dmabuf (%" PRIu64 " bytes): %s",
+			    db->size, strerror(errno));
+	}
+	return 0;
+}
+
+static int dmabuf_setup(struct dmabuf *db, const struct opts *o)
+{
 	if (o->dmabuf_fd >= 0) {
 		off_t end;
 
@@ -756,16 +848,7 @@ static int dmabuf_setup(struct dmabuf *db, const struct opts *o)
 		db->own_fd = true;
 		db->size = o->dmabuf_size;
 	}
-
-	if (o->mode == MODE_BOUNCE)
-		prot |= PROT_WRITE;
-	db->map = mmap(NULL, db->size, prot, MAP_SHARED, db->fd, 0);
-	if (db->map == MAP_FAILED) {
-		db->map = NULL;
-		return fail("mmap of the dmabuf (%" PRIu64 " bytes): %s",
-			    db->size, strerror(errno));
-	}
-	return 0;
+	return dmabuf_map(db, o);
 }
 
 static void dmabuf_teardown(struct dmabuf *db)
@@ -789,52 +872,65 @@ static int dmabuf_sync(struct dmabuf *db, uint64_t flags)
 	return 0;
 }
 
-/* --- netdev bind-rx ----------------------------------------------------- */
+/* --- generic netlink ------------------------------------------------------ */
 
-struct bind_result {
+static const char * const lifetime_names[] = {
+	[DEVMEM_LIFETIME_PERSISTENT]	= "persistent",
+	[DEVMEM_LIFETIME_SOCKET]	= "socket",
+};
+
+/* Appended to the message of a request that failed with err. */
+struct errno_hint {
+	int err;
+	const char *hint;
+};
+
+/* One do request and what came back for it. */
+struct nl_req {
+	const char *what;		/* names the op in messages */
+	const struct errno_hint *hints;	/* ends with { 0, NULL } */
+	/* called with the attributes of each reply message */
+	void (*reply)(struct nlattr *attrs, int len, void *arg);
+	void *arg;
 	bool done;
 	int err;		/* errno from the kernel, 0 on success */
 	char extack[256];
 	int miss_type;		/* missing attribute, -1 if none */
 	bool bad_attr;
-	bool have_id;
-	uint32_t id;
 };
 
-static int bind_valid_cb(struct nl_msg *nlmsg, void *arg)
+static int req_valid_cb(struct nl_msg *nlmsg, void *arg)
 {
-	struct genlmsghdr *gnlh = nlmsg_data(nlmsg_hdr(nlmsg));
-	struct nlattr *tb[NETDEV_A_DMABUF_MAX + 1];
-	struct bind_result *res = arg;
+	struct nlmsghdr *nlh = nlmsg_hdr(nlmsg);
+	struct genlmsghdr *gnlh = nlmsg_data(nlh);
+	struct nl_req *req = arg;
 
-	if (nla_parse(tb, NETDEV_A_DMABUF_MAX, genlmsg_attrdata(gnlh, 0),
-		      genlmsg_attrlen(gnlh, 0), NULL))
+	if (!genlmsg_valid_hdr(nlh, 0))
 		return NL_SKIP;
-	if (tb[NETDEV_A_DMABUF_ID]) {
-		res->id = nla_get_u32(tb[NETDEV_A_DMABUF_ID]);
-		res->have_id = true;
-	}
+	if (req->reply)
+		req->reply(genlmsg_attrdata(gnlh, 0), genlmsg_attrlen(gnlh, 0),
+			   req->arg);
 	return NL_OK;
 }
 
-static int bind_ack_cb(struct nl_msg *nlmsg, void *arg)
+static int req_ack_cb(struct nl_msg *nlmsg, void *arg)
 {
-	struct bind_result *res = arg;
+	struct nl_req *req = arg;
 
-	res->done = true;
+	req->done = true;
 	return NL_STOP;
 }
 
 /* Pull the extack TLVs (NETLINK_EXT_ACK) out of an error message. */
-static int bind_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+static int req_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
 	struct nlmsghdr *nlh = (void *)((char *)e - NLMSG_HDRLEN);
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-	struct bind_result *res = arg;
+	struct nl_req *req = arg;
 	size_t off = sizeof(*e);
 
-	res->done = true;
-	res->err = -e->error;
+	req->done = true;
+	req->err = -e->error;
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
 		return NL_STOP;
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
@@ -848,57 +944,92 @@ static int bind_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 		int len = strnlen(nla_data(tb[NLMSGERR_ATTR_MSG]),
 				  nla_len(tb[NLMSGERR_ATTR_MSG]));
 
-		snprintf(res->extack, sizeof(res->extack), "%.*s", len,
+		snprintf(req->extack, sizeof(req->extack), "%.*s", len,
 			 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
-		res->extack[strcspn(res->extack, "\n")] = '\0';
+		req->extack[strcspn(req->extack, "\n")] = '\0';
 	}
 	if (tb[NLMSGERR_ATTR_MISS_TYPE])
-		res->miss_type = nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]);
+		req->miss_type = nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]);
 	if (tb[NLMSGERR_ATTR_OFFS])
-		res->bad_attr = true;
+		req->bad_attr = true;
 	return NL_STOP;
 }
 
-static const char *bind_hint(int err)
+/*
+ * Send a request and read until its ack or error.  A kernel error is
+ * reported with its extack message (or strerror), its errno name and the
+ * request's hint.  Returns 0 or -1 (reported).
+ */
+static int nl_request(struct nl_sock *sk, struct nl_msg *nlmsg,
+		      struct nl_req *req)
 {
-	switch (err) {
-	case EPERM:
-		return "; bind-rx needs CAP_NET_ADMIN";
-	case EOPNOTSUPP:
-		return "; the device cannot restart queues or take a memory provider";
-	default:
-		return "";
+	struct nl_cb *cb;
+	int ret, err = 0;
+
+	req->miss_type = -1;
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb)
+		return fail("%s: out of memory", req->what);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, req_valid_cb, req);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, req_ack_cb, req);
+	nl_cb_err(cb, NL_CB_CUSTOM, req_err_cb, req);
+
+	ret = nl_send_auto(sk, nlmsg);
+	if (ret < 0) {
+		err = fail("%s: send: %s", req->what, nl_geterror(ret));
+		goto out;
 	}
+	while (!req->done) {
+		ret = nl_recvmsgs(sk, cb);
+		if (ret < 0 && !req->err) {
+			err = fail("%s: %s", req->what, nl_geterror(ret));
+			goto out;
+		}
+		if (ret < 0)
+			break;
+	}
+
+	if (req->err) {
+		const char *what = req->extack[0] ? req->extack :
+				   errno_str(req->err);
+		const struct errno_hint *h = req->hints;
+		char extra[64] = "";
+
+		while (h && h->hint && h->err != req->err)
+			h++;
+		if (req->miss_type >= 0)
+			snprintf(extra, sizeof(extra),
+				 "; missing attribute %d", req->miss_type);
+		else if (req->bad_attr && !req->extack[0])
+			snprintf(extra, sizeof(extra),
+				 "; the kernel flagged an attribute");
+		err = fail("%s: %s (%s)%s%s", req->what, what,
+			   errno_name(req->err), extra,
+			   h && h->hint ? h->hint : "");
+	}
+out:
+	nl_cb_put(cb);
+	return err;
 }
 
 /*
- * Bind the dmabuf to the rx queues.  The binding lives as long as the
- * returned socket, so the caller keeps it open until it is done receiving.
+ * A generic netlink socket with extended acks, and the id of family NAME.
+ * MISSING is appended to the message when the kernel has no such family.
  */
-static struct nl_sock *bind_rx(const struct opts *o, int dmabuf_fd,
-			       uint32_t *id)
+static struct nl_sock *genl_open(const char *name, int *family,
+				 const char *missing)
 {
-	struct bind_result res = { .miss_type = -1 };
-	struct nl_msg *nlmsg = NULL;
 	struct nl_sock *sk;
-	struct nl_cb *cb = NULL;
-	unsigned int ifindex, i;
-	int family, one = 1, ret;
-
-	ifindex = if_nametoindex(o->ifname);
-	if (!ifindex) {
-		fail("-i %s: %s", o->ifname, strerror(errno));
-		return NULL;
-	}
+	int one = 1, ret;
 
 	sk = nl_socket_alloc();
 	if (!sk) {
-		fail("bind-rx: cannot allocate a netlink socket");
+		fail("%s: cannot allocate a netlink socket", name);
 		return NULL;
 	}
 	ret = genl_connect(sk);
 	if (ret < 0) {
-		fail("bind-rx: generic netlink: %s", nl_geterror(ret));
+		fail("%s: generic netlink: %s", name, nl_geterror(ret));
 		goto err;
 	}
 	/* libnl 3.7 has no helper for these; set them on the fd */
@@ -907,20 +1038,141 @@ static struct nl_sock *bind_rx(const struct opts *o, int dmabuf_fd,
 	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_CAP_ACK,
 		   &one, sizeof(one));
 
-	family = genl_ctrl_resolve(sk, NETDEV_FAMILY_NAME);
-	if (family < 0) {
-		fail("bind-rx: generic netlink family \"%s\" not found: %s",
-		     NETDEV_FAMILY_NAME, nl_geterror(family));
+	ret = genl_ctrl_resolve(sk, name);
+	if (ret == -NLE_OBJ_NOTFOUND) {
+		fail("kernel has no %s family (generic netlink family \"%s\" not found)%s",
+		     name, name, missing);
 		goto err;
 	}
+	if (ret < 0) {
+		fail("generic netlink family \"%s\": %s", name,
+		     nl_geterror(ret));
+		goto err;
+	}
+	*family = ret;
+	return sk;
+err:
+	nl_socket_free(sk);
+	return NULL;
+}
 
-	nlmsg = nlmsg_alloc();
-	if (!nlmsg ||
-	    !genlmsg_put(nlmsg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0,
+/* One u32 attribute of a reply. */
+struct u32_reply {
+	int type;
+	bool have;
+	bool bad;		/* not 4 bytes long */
+	uint32_t val;
+};
+
+static void u32_reply_cb(struct nlattr *attrs, int len, void *arg)
+{
+	struct u32_reply *r = arg;
+	struct nlattr *a;
+	int rem;
+
+	nla_for_each_attr(a, attrs, len, rem) {
+		if (nla_type(a) != r->type)
+			continue;
+		if (nla_len(a) != sizeof(uint32_t)) {
+			r->bad = true;
+			continue;
+		}
+		r->val = nla_get_u32(a);
+		r->have = true;
+	}
+}
+
+/* What binding-get says about a binding. */
+struct binding_info {
+	bool bad;		/* an attribute of the wrong size */
+	bool have_ifindex, have_direction, have_state, have_size;
+	uint32_t ifindex, direction, state;
+	uint64_t size;
+	char queues[128];
+};
+
+static void binding_info_cb(struct nlattr *attrs, int len, void *arg)
+{
+	struct binding_info *bi = arg;
+	struct nlattr *a;
+	size_t pos;
+	int rem;
+
+	nla_for_each_attr(a, attrs, len, rem) {
+		int type = nla_type(a), alen = nla_len(a);
+		uint32_t val = 0;
+
+		if (type == DEVMEM_A_BINDING_DMABUF_SIZE) {
+			/* a YNL "uint": 4 or 8 bytes */
+			if (alen == 4)
+				bi->size = nla_get_u32(a);
+			else if (alen == 8)
+				bi->size = nla_get_u64(a);
+			else
+				bi->bad = true;
+			bi->have_size = alen == 4 || alen == 8;
+			continue;
+		}
+		if (type != DEVMEM_A_BINDING_IFINDEX &&
+		    type != DEVMEM_A_BINDING_QUEUES &&
+		    type != DEVMEM_A_BINDING_DIRECTION &&
+		    type != DEVMEM_A_BINDING_STATE)
+			continue;
+		if (alen != sizeof(uint32_t)) {
+			bi->bad = true;
+			continue;
+		}
+		val = nla_get_u32(a);
+		switch (type) {
+		case DEVMEM_A_BINDING_IFINDEX:
+			bi->ifindex = val;
+			bi->have_ifindex = true;
+			break;
+		case DEVMEM_A_BINDING_QUEUES:
+			pos = strlen(bi->queues);
+			snprintf(bi->queues + pos, sizeof(bi->queues) - pos,
+				 "%s%u", pos ? "," : "", val);
+			break;
+		case DEVMEM_A_BINDING_DIRECTION:
+			bi->direction = val;
+			bi->have_direction = true;
+			break;
+		case DEVMEM_A_BINDING_STATE:
+			bi->state = val;
+			bi->have_state = true;
+			break;
+		}
+	}
+}
+
+#define HINT_ADMIN(who)	{ EPERM, "; " who " needs CAP_NET_ADMIN" }
+#define HINT_DEVICE	{ EOPNOTSUPP, "; the device cannot restart queues or take a memory provider" }
+
+static const struct errno_hint bind_rx_hints[] = {
+	HINT_ADMIN("bind-rx"), HINT_DEVICE, { 0, NULL },
+};
+
+static const struct errno_hint devmem_bind_hints[] = {
+	HINT_ADMIN("the devmem family"), HINT_DEVICE, { 0, NULL },
+};
+
+static const struct errno_hint devmem_id_hints[] = {
+	HINT_ADMIN("the devmem family"),
+	{ ENOENT, "; no binding with that id in this network namespace" },
+	{ 0, NULL },
+};
+
+/* netdev bind-rx: the queues are nested (id, type) pairs. */
+static int put_bind_rx(struct nl_msg *nlmsg, int family, const struct opts *o,
+		       unsigned int ifindex, int dmabuf_fd)
+{
+	unsigned int i;
+
+	if (!genlmsg_put(nlmsg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0,
 			 NETDEV_CMD_BIND_RX, NETDEV_FAMILY_VERSION) ||
 	    nla_put_u32(nlmsg, NETDEV_A_DMABUF_IFINDEX, ifindex) ||
 	    nla_put_u32(nlmsg, NETDEV_A_DMABUF_FD, dmabuf_fd))
-		goto err_msg;
+		return -1;
 	for (i = 0; i < o->nr_queues; i++) {
 		struct nlattr *nest;
 
@@ -930,64 +1182,210 @@ static struct nl_sock *bind_rx(const struct opts *o, int dmabuf_fd,
 		    nla_put_u32(nlmsg, NETDEV_A_QUEUE_ID, o->queues[i]) ||
 		    nla_put_u32(nlmsg, NETDEV_A_QUEUE_TYPE,
 				NETDEV_QUEUE_TYPE_RX))
-			goto err_msg;
+			return -1;
 		nla_nest_end(nlmsg, nest);
 	}
+	return 0;
+}
 
-	cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!cb)
-		goto err_msg;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, bind_valid_cb, &res);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, bind_ack_cb, &res);
-	nl_cb_err(cb, NL_CB_CUSTOM, bind_err_cb, &res);
+/* devmem bind: one flat u32 queues attribute per queue. */
+static int put_devmem_bind(struct nl_msg *nlmsg, int family,
+			   const struct opts *o, unsigned int ifindex,
+			   int dmabuf_fd)
+{
+	unsigned int i;
 
-	ret = nl_send_auto(sk, nlmsg);
-	if (ret < 0) {
-		fail("bind-rx: send: %s", nl_geterror(ret));
+	if (!genlmsg_put(nlmsg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0,
+			 DEVMEM_CMD_BIND, DEVMEM_FAMILY_VERSION) ||
+	    nla_put_u32(nlmsg, DEVMEM_A_BINDING_IFINDEX, ifindex) ||
+	    nla_put_u32(nlmsg, DEVMEM_A_BINDING_FD, dmabuf_fd))
+		return -1;
+	for (i = 0; i < o->nr_queues; i++)
+		if (nla_put_u32(nlmsg, DEVMEM_A_BINDING_QUEUES, o->queues[i]))
+			return -1;
+	if (nla_put_u32(nlmsg, DEVMEM_A_BINDING_DIRECTION,
+			DEVMEM_DIRECTION_RX) ||
+	    nla_put_u32(nlmsg, DEVMEM_A_BINDING_LIFETIME, o->lifetime))
+		return -1;
+	return 0;
+}
+
+/*
+ * Bind the dmabuf to the rx queues, with the devmem family (or the netdev
+ * family's bind-rx with --netdev-bind).  A binding of lifetime socket lives
+ * as long as the returned socket, so the caller keeps it open until it is
+ * done receiving.
+ */
+static struct nl_sock *bind_dmabuf(const struct opts *o, int dmabuf_fd,
+				   uint32_t *id)
+{
+	struct u32_reply rep = {
+		.type = o->netdev_bind ? NETDEV_A_DMABUF_ID :
+					 DEVMEM_A_BINDING_ID,
+	};
+	struct nl_req req = {
+		.what = o->netdev_bind ? "bind-rx" : "devmem bind",
+		.hints = o->netdev_bind ? bind_rx_hints : devmem_bind_hints,
+		.reply = u32_reply_cb,
+		.arg = &rep,
+	};
+	struct nl_msg *nlmsg = NULL;
+	struct nl_sock *sk;
+	unsigned int ifindex;
+	int family, ret;
+
+	ifindex = if_nametoindex(o->ifname);
+	if (!ifindex) {
+		fail("-i %s: %s", o->ifname, strerror(errno));
+		return NULL;
+	}
+
+	if (o->netdev_bind)
+		sk = genl_open(NETDEV_FAMILY_NAME, &family, "");
+	else
+		sk = genl_open(DEVMEM_FAMILY_NAME, &family,
+			       "; --netdev-bind binds with the netdev family's bind-rx");
+	if (!sk)
+		return NULL;
+
+	nlmsg = nlmsg_alloc();
+	if (!nlmsg)
+		ret = -1;
+	else if (o->netdev_bind)
+		ret = put_bind_rx(nlmsg, family, o, ifindex, dmabuf_fd);
+	else
+		ret = put_devmem_bind(nlmsg, family, o, ifindex, dmabuf_fd);
+	if (ret) {
+		fail("%s: cannot build the request", req.what);
 		goto err;
 	}
-	while (!res.done) {
-		ret = nl_recvmsgs(sk, cb);
-		if (ret < 0 && !res.err) {
-			fail("bind-rx: %s", nl_geterror(ret));
-			goto err;
-		}
-		if (ret < 0)
-			break;
-	}
 
-	if (res.err) {
-		const char *what = res.extack[0] ? res.extack :
-				   errno_str(res.err);
-		char extra[64] = "";
-
-		if (res.miss_type >= 0)
-			snprintf(extra, sizeof(extra),
-				 "; missing attribute %d", res.miss_type);
-		else if (res.bad_attr && !res.extack[0])
-			snprintf(extra, sizeof(extra),
-				 "; the kernel flagged an attribute");
-		fail("bind-rx: %s (%s)%s%s", what, errno_name(res.err), extra,
-		     bind_hint(res.err));
+	if (nl_request(sk, nlmsg, &req))
+		goto err;
+	if (!rep.have) {
+		fail("%s: the kernel's reply carries no %s", req.what,
+		     rep.bad ? "well-formed binding id" : "binding id");
 		goto err;
 	}
-	if (!res.have_id) {
-		fail("bind-rx: the kernel's reply carries no dmabuf id");
-		goto err;
-	}
-	*id = res.id;
-	nl_cb_put(cb);
+	*id = rep.val;
 	nlmsg_free(nlmsg);
 	return sk;
 
-err_msg:
-	fail("bind-rx: cannot build the request");
 err:
-	if (cb)
-		nl_cb_put(cb);
 	nlmsg_free(nlmsg);
 	nl_socket_free(sk);
 	return NULL;
+}
+
+/* A devmem request that carries only a binding id. */
+static struct nl_msg *devmem_id_msg(int family, uint8_t cmd, uint32_t id)
+{
+	struct nl_msg *nlmsg = nlmsg_alloc();
+
+	if (!nlmsg)
+		return NULL;
+	if (!genlmsg_put(nlmsg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0, cmd,
+			 DEVMEM_FAMILY_VERSION) ||
+	    nla_put_u32(nlmsg, DEVMEM_A_BINDING_ID, id)) {
+		nlmsg_free(nlmsg);
+		return NULL;
+	}
+	return nlmsg;
+}
+
+/*
+ * --binding ID: receive into a binding someone else made.  binding-get says
+ * what it is bound to; dmabuf-get installs a new fd of its dmabuf in this
+ * process, which is mapped like our own udmabuf.
+ */
+static int binding_attach(const struct opts *o, struct dmabuf *db)
+{
+	struct binding_info bi = { 0 };
+	struct u32_reply fdrep = { .type = DEVMEM_A_BINDING_FD };
+	struct nl_req get = {
+		.what = "devmem binding-get",
+		.hints = devmem_id_hints,
+		.reply = binding_info_cb,
+		.arg = &bi,
+	};
+	struct nl_req dget = {
+		.what = "devmem dmabuf-get",
+		.hints = devmem_id_hints,
+		.reply = u32_reply_cb,
+		.arg = &fdrep,
+	};
+	char ifname[IF_NAMESIZE] = "?";
+	struct nl_msg *nlmsg = NULL;
+	struct nl_sock *sk;
+	int family, err = -1;
+	off_t end;
+
+	sk = genl_open(DEVMEM_FAMILY_NAME, &family, "");
+	if (!sk)
+		return -1;
+
+	nlmsg = devmem_id_msg(family, DEVMEM_CMD_BINDING_GET, o->binding);
+	if (!nlmsg) {
+		fail("%s: cannot build the request", get.what);
+		goto out;
+	}
+	if (nl_request(sk, nlmsg, &get))
+		goto out;
+	nlmsg_free(nlmsg);
+	nlmsg = NULL;
+	if (bi.bad) {
+		fail("%s: an attribute of the reply has the wrong size",
+		     get.what);
+		goto out;
+	}
+	if (bi.have_direction && bi.direction != DEVMEM_DIRECTION_RX) {
+		fail("--binding %u: not an rx binding (direction %u)",
+		     o->binding, bi.direction);
+		goto out;
+	}
+
+	nlmsg = devmem_id_msg(family, DEVMEM_CMD_DMABUF_GET, o->binding);
+	if (!nlmsg) {
+		fail("%s: cannot build the request", dget.what);
+		goto out;
+	}
+	if (nl_request(sk, nlmsg, &dget))
+		goto out;
+	if (!fdrep.have) {
+		fail("%s: the kernel's reply carries no %s", dget.what,
+		     fdrep.bad ? "well-formed fd" : "fd");
+		goto out;
+	}
+	/* the kernel installed it in this process: ours to close */
+	db->fd = fdrep.val;
+	db->own_fd = true;
+
+	/* dma-buf files report their size through SEEK_END */
+	end = lseek(db->fd, 0, SEEK_END);
+	if (end <= 0) {
+		fail("%s: fd %d is not a dmabuf (cannot get its size: %s)",
+		     dget.what, db->fd, end < 0 ? strerror(errno) : "size 0");
+		goto out;
+	}
+	db->size = end;
+	if (bi.have_size && bi.size != db->size) {
+		fail("--binding %u: the dmabuf fd is %" PRIu64 " bytes, binding-get says %" PRIu64,
+		     o->binding, db->size, bi.size);
+		goto out;
+	}
+	if (bi.have_ifindex && !if_indextoname(bi.ifindex, ifname))
+		snprintf(ifname, sizeof(ifname), "?");
+	msg("using binding %u: dmabuf fd %d (%" PRIu64 " bytes), bound to %s (ifindex %u) rx queues %s",
+	    o->binding, db->fd, db->size, ifname, bi.ifindex,
+	    bi.queues[0] ? bi.queues : "?");
+	if (bi.have_state && bi.state == DEVMEM_STATE_DRAINING)
+		msg("warning: binding %u is draining (unbound): no new packets land in its dmabuf",
+		    o->binding);
+	err = dmabuf_map(db, o);
+out:
+	nlmsg_free(nlmsg);
+	nl_socket_free(sk);
+	return err;
 }
 
 /* --- sockets ------------------------------------------------------------ */
@@ -1566,6 +1964,13 @@ static void print_server_summary(const struct opts *o, const struct stats *st,
 		json_add_u64(j, "tokens-held", st->tokens_held);
 		if (st->have_dmabuf_id)
 			json_add_u64(j, "dmabuf-id", st->dmabuf_id);
+		json_object_object_add(j, "family",
+				       json_object_new_string(st->family));
+		if (st->have_binding_id)
+			json_add_u64(j, "binding-id", st->binding_id);
+		if (strcmp(st->family, "none"))
+			json_object_object_add(j, "lifetime",
+				json_object_new_string(lifetime_names[o->lifetime]));
 		json_object_object_add(j, "seconds",
 				       json_object_new_double(st->seconds));
 		json_object_object_add(j, "cpu-user-seconds",
@@ -1619,21 +2024,38 @@ static int run_server(const struct opts *o)
 	int lfd = -1, fd = -1, err = 0;
 	double start, user0, sys0;
 
-	if (o->mode == MODE_DEVMEM || o->mode == MODE_BOUNCE) {
+	st.family = "none";
+	if (o->mode == MODE_DEVMEM && o->binding_set) {
+		err = binding_attach(o, &db);
+		if (err)
+			goto out;
+		/* every frag must come from this binding */
+		st.dmabuf_id = st.binding_id = o->binding;
+		st.have_dmabuf_id = st.have_binding_id = true;
+	} else if (o->mode == MODE_DEVMEM || o->mode == MODE_BOUNCE) {
 		err = dmabuf_setup(&db, o);
 		if (err)
 			goto out;
 	}
-	if (o->mode == MODE_DEVMEM && !o->no_bind) {
-		/* held open until exit: closing it unbinds the dmabuf */
-		nl = bind_rx(o, db.fd, &st.dmabuf_id);
+	if (o->mode == MODE_DEVMEM && !o->no_bind && !o->binding_set) {
+		st.family = o->netdev_bind ? "netdev" : "devmem";
+		/*
+		 * Held open until exit: with lifetime socket, closing it
+		 * unbinds the dmabuf.
+		 */
+		nl = bind_dmabuf(o, db.fd, &st.dmabuf_id);
 		if (!nl) {
 			err = -1;
 			goto out;
 		}
-		st.have_dmabuf_id = true;
-		msg("bound dmabuf id %u (%" PRIu64 " bytes) to %s rx queues %s",
-		    st.dmabuf_id, db.size, o->ifname, o->queues_arg);
+		st.binding_id = st.dmabuf_id;
+		st.have_dmabuf_id = st.have_binding_id = true;
+		msg("bound dmabuf id %u (%" PRIu64 " bytes) to %s rx queues %s (%s family, lifetime %s)",
+		    st.dmabuf_id, db.size, o->ifname, o->queues_arg,
+		    st.family, lifetime_names[o->lifetime]);
+		if (o->lifetime == DEVMEM_LIFETIME_PERSISTENT)
+			msg("binding %u is persistent: it stays after devmem-nc exits; unbind it with the devmem family: tools/ynl devmem --do unbind --json '{\"id\": %u}'",
+			    st.binding_id, st.binding_id);
 	}
 
 	lfd = listen_on(o);
