@@ -22,7 +22,7 @@ CFLAGS  += -Wall -Wextra -Wno-unused-parameter
 UAPI    := -isystem $(BUILD)/usr/include
 HARNESS := -I$(KSRC)/tools/testing/selftests
 
-SELFTEST_BINS := $(BUILD)/selftests/udmabuf
+SELFTEST_BINS := $(BUILD)/selftests/udmabuf $(BUILD)/selftests/devmem_nl
 TOOL_BINS     := $(BUILD)/tools/devmem-nc
 
 NL_CFLAGS   := $(shell pkg-config --cflags libnl-genl-3.0 json-c 2>/dev/null)
@@ -72,6 +72,13 @@ $(BUILD)/tools/devmem-nc: tools/devmem-nc/devmem-nc.c tools/devmem-nc/pattern.h 
 # -- selftests ------------------------------------------------------------
 selftests: headers
 	$(Q)$(MAKE) --no-print-directory $(if $(Q),-s) $(SELFTEST_BINS)
+
+# the devmem family's client; this tree's uAPI header comes first, so it
+# builds before the kernel's headers carry linux/devmem.h
+$(BUILD)/selftests/devmem_nl: selftests/devmem_nl.c include/uapi/linux/devmem.h $(BUILD)/usr/.devmem-state
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -I$(CURDIR)/include/uapi $(UAPI) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
 
 $(BUILD)/selftests/%: selftests/%.c $(BUILD)/usr/.devmem-state
 	@mkdir -p $(@D)

@@ -13,6 +13,7 @@ TESTS=(
 	udmabuf
 	netdevsim_wire.sh
 	devmem_rx.sh
+	devmem_genl.sh
 )
 [ $# -gt 0 ] && TESTS=("$@")
 
