@@ -1,6 +1,6 @@
 # devmem TCP — top-level build. See README.md.
 #   make            debug kernel + all user space
-#   make check      deps, build, the selftest suite in one VM boot
+#   make check      deps, generated files current, build, the selftest suite in one VM boot
 #   make demo       deps, build, a readable end-to-end demo in the VM
 #   make V=1        show commands
 
@@ -28,7 +28,7 @@ TOOL_BINS     := $(BUILD)/tools/devmem-nc
 NL_CFLAGS   := $(shell pkg-config --cflags libnl-genl-3.0 json-c 2>/dev/null)
 NL_LIBS     := $(shell pkg-config --libs libnl-genl-3.0 json-c 2>/dev/null)
 
-.PHONY: all tools deps kernel kernel-fast kernel-tree kernel-patches checkpatch \
+.PHONY: all tools deps kernel kernel-fast kernel-tree kernel-patches checkpatch regen regen-check \
 	headers selftests check demo bench install clean distclean help
 
 all: kernel tools selftests
@@ -56,6 +56,13 @@ kernel-patches:
 
 checkpatch: kernel-tree
 	$(Q)kernel/scripts/checkpatch.sh
+
+# the devmem family's generated code, uAPI header and docs, from its spec
+regen: kernel-tree
+	$(Q)kernel/scripts/regen.sh
+
+regen-check: kernel-tree
+	$(Q)kernel/scripts/regen.sh --check
 
 headers: kernel-tree
 	$(Q)kernel/scripts/headers.sh
@@ -85,7 +92,7 @@ $(BUILD)/selftests/%: selftests/%.c $(BUILD)/usr/.devmem-state
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) $(UAPI) $(HARNESS) -o $@ $< $(LDLIBS)
 
-check: deps all
+check: deps regen-check all
 	$(Q)selftests/check.sh
 
 demo: deps all
