@@ -14,7 +14,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # --zero-commit and no signature keep unchanged patches byte-identical
-git -C "$KSRC" format-patch -q --zero-commit --no-signature -o "$tmp" devmem-base..HEAD
+git -C "$KSRC" format-patch -q --no-numbered --zero-commit --no-signature -o "$tmp" devmem-base..HEAD
 
 rm -f "$top"/kernel/patches/*.patch
 mkdir -p "$top/kernel/patches"
