@@ -14,6 +14,7 @@ TESTS=(
 	netdevsim_wire.sh
 	devmem_rx.sh
 	devmem_genl.sh
+	devmem_trace.sh
 )
 [ $# -gt 0 ] && TESTS=("$@")
 
