@@ -43,6 +43,7 @@ printf 'goodput: %.1f MiB/s (%.2fs, QEMU TCG, %s kernel)\n' "$(echo "$SIZE_MB / 
 
 NC=$BUILD/tools/devmem-nc
 nynl() { in_srv "$YNL" netdev --output-json "$@"; }
+dynl() { in_srv "$YNL" devmem --output-json "$@"; }
 
 step "Make the server port a devmem NIC: header split, ntuple, RSS on queues 0-1"
 devmem_port 5201 > /dev/null || die "could not set up $SRV_IF for devmem"
@@ -51,11 +52,13 @@ echo "\$ ethtool -n $SRV_IF"
 in_srv ethtool -n "$SRV_IF" | sed -n '/^Filter/,$p'
 
 step "devmem TCP: $DEVMEM_MB MiB into a 64 MiB udmabuf bound to rx queues 2-3"
-echo "server: devmem-nc -l -p 5201 -i $SRV_IF -q 2-3 -b 64M  (devmem family bind, recvmsg(MSG_SOCK_DEVMEM))"
+echo "server: devmem-nc -l -p 5201 -i $SRV_IF -q 2-3 -b 64M --lifetime persistent"
+echo "        (devmem family bind that outlives the server, recvmsg(MSG_SOCK_DEVMEM))"
 echo "client: devmem-nc -c $SRV_IP -p 5201 -s ${DEVMEM_MB}M  (a known pattern)"
 q2_before=$(nynl --dump qstats-get --json '{"scope": "queue"}' |
 	jq --argjson i "$SRV_IFINDEX" '[.[] | select(.ifindex == $i and ."queue-type" == "rx" and ."queue-id" == 2)][0]."rx-bytes"')
-in_srv "$NC" -l -a "$SRV_IP" -p 5201 -i "$SRV_IF" -q 2-3 -b 64M -j > /tmp/demo.json 2> /tmp/demo.err &
+in_srv "$NC" -l -a "$SRV_IP" -p 5201 -i "$SRV_IF" -q 2-3 -b 64M --lifetime persistent -j \
+	> /tmp/demo.json 2> /tmp/demo.err &
 srv=$!
 wait_listen "$NS_SRV" 5201 || die "devmem server did not start: $(cat /tmp/demo.err)"
 echo "\$ cli.py --dump page-pool-get   (the bound queues' pools hand out dmabuf pages)"
@@ -63,8 +66,15 @@ nynl --dump page-pool-get | jq -M -c --argjson i "$SRV_IFINDEX" '.[] | select(.i
 in_cli "$NC" -c "$SRV_IP" -p 5201 -s "${DEVMEM_MB}M" 2> /tmp/demo-cli.err ||
 	die "devmem client failed: $(cat /tmp/demo-cli.err)"
 wait $srv || die "devmem server failed: $(cat /tmp/demo.err)"
-grep -v listening /tmp/demo.err
+grep -v 'listening\|unbind it' /tmp/demo.err
 jq -M '{bytes, "dmabuf-bytes", "dmabuf-frags", "linear-bytes", "tokens-returned", errors, seconds}' /tmp/demo.json
+id=$(jq -r '."binding-id"' /tmp/demo.json)
+
+step "The binding outlived the server: the devmem family lists it and counts what it did"
+echo "\$ cli.py devmem --dump binding-get"
+dynl --dump binding-get | jq -M -c '.[]'
+echo "\$ cli.py devmem --do stats-get --json '{\"id\": $id}'"
+dynl --do stats-get --json "{\"id\": $id}" | jq -M .
 
 step "Per-queue counters (qstats): the flow was steered to queue 2"
 nynl --dump qstats-get --json '{"scope": "queue"}' |
@@ -73,7 +83,9 @@ q2_after=$(nynl --dump qstats-get --json '{"scope": "queue"}' |
 	jq --argjson i "$SRV_IFINDEX" '[.[] | select(.ifindex == $i and ."queue-type" == "rx" and ."queue-id" == 2)][0]."rx-bytes"')
 echo "queue 2 took $((q2_after - q2_before)) bytes during the devmem transfer"
 
-step "Unbound: the server exited, its netlink socket closed, the binding is gone"
+step "Unbind it: the queues go back to host memory, the binding drains and is freed"
+echo "\$ cli.py devmem --do unbind --json '{\"id\": $id}'"
+dynl --do unbind --json "{\"id\": $id}" > /dev/null || die "unbind failed"
 # the old pools go once their last net_iov is back (a deferred release)
 for i in $(seq 10); do
 	left=$(nynl --dump page-pool-get | jq -M --argjson i "$SRV_IFINDEX" '[.[] | select(.ifindex == $i and .dmabuf != null)] | length')
@@ -81,6 +93,7 @@ for i in $(seq 10); do
 	sleep 1
 done
 echo "devmem page pools left on $SRV_IF: $left"
+echo "bindings left: $(dynl --dump binding-get | jq length)"
 
 wire_down
 step "Done"
