@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -65,7 +66,7 @@ static const char *cmd_name = "";
 static bool json;
 
 static const char usage_text[] =
-"Usage: devmem_nl [ -j ] COMMAND [ ARGS ]\n"
+"Usage: devmem_nl [ -j ] [ -n NETNS ] COMMAND [ ARGS ]\n"
 "\n"
 "  bind --ifindex N { --queues LIST | --queue Q ... }\n"
 "       { --udmabuf SIZE | --dmabuf-fd N | --pid P --fd N | --fd-path PATH | --bad-fd }\n"
@@ -82,7 +83,8 @@ static const char usage_text[] =
 "  udmabuf SIZE [ --fd N ] -- COMMAND [ ARG ]...\n"
 "       run COMMAND with a new udmabuf open as fd N (default 3)\n"
 "\n"
-"  -j    JSON output (keys are the spec's attribute names)\n"
+"  -j        JSON output (keys are the spec's attribute names)\n"
+"  -n NETNS  run in network namespace NETNS (a name in /run/netns or a path)\n"
 "\n"
 "LIST is queue ids and ranges, e.g. 2,3 or 2-3 (repeats are sent as given).\n"
 "SIZE takes a K, M or G suffix. Exit status: 0 ok, 1 error, 2 usage error.\n";
@@ -1913,14 +1915,35 @@ static int cmd_udmabuf(int argc, char **argv)
 
 /* --- main ------------------------------------------------------------------ */
 
+/* what 'ip netns exec' does for a netlink client, without the extra exec */
+static void enter_netns(const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (strchr(name, '/'))
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("-n %s: %s", name, strerror(errno));
+	if (setns(fd, CLONE_NEWNET) < 0)
+		die("-n %s: setns: %s", name, strerror(errno));
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	struct conn c = { 0 };
+	const char *netns = NULL;
 	int a = 1, ret;
 
 	for (; a < argc && argv[a][0] == '-'; a++) {
 		if (!strcmp(argv[a], "-j") || !strcmp(argv[a], "--json")) {
 			json = true;
+		} else if (!strcmp(argv[a], "-n") || !strcmp(argv[a], "--netns")) {
+			netns = optval(argc, argv, &a);
 		} else if (!strcmp(argv[a], "-h") || !strcmp(argv[a], "--help")) {
 			fputs(usage_text, stdout);
 			return 0;
@@ -1949,6 +1972,8 @@ int main(int argc, char **argv)
 		usage_error("unknown command '%s'", bad);
 	}
 
+	if (netns)
+		enter_netns(netns);
 	/* each command checks its arguments, then connects */
 	if (!strcmp(cmd_name, "bind"))
 		ret = cmd_bind(&c, argc, argv);
