@@ -15,7 +15,6 @@
 . "$(dirname "$0")/lib.sh"
 
 DNL=$BUILD/selftests/devmem_nl
-NC=$BUILD/tools/devmem-nc
 SIZE=16M
 size_bytes=$((16 << 20))
 SMALL=4M
@@ -147,27 +146,6 @@ ynl_ok() {
 	jq -c .reply <<<"$out"
 }
 
-# srv_cmd NAME COMMAND...: a command in the server netns, in the
-# background (not through in_srv: killing a backgrounded function would
-# leave its command running); stdout in $T/NAME.json, stderr in
-# $T/NAME.err, pid in $pid_NAME
-srv_cmd() {
-	local name=$1; shift
-	ip netns exec "$NS_SRV" "$@" > "$T/$name.json" 2> "$T/$name.err" &
-	eval "pid_$name=$!"
-}
-# srv NAME PORT ARGS...: a devmem-nc server
-srv() {
-	local name=$1 port=$2; shift 2
-	srv_cmd "$name" "$NC" -l -a "$SRV_IP" -p "$port" -j --timeout 60 "$@"
-}
-cli() { in_cli "$NC" -c "$SRV_IP" -p "$1" -s "$2" --timeout 60 > /dev/null 2> "$T/cli.err"; }
-cli_bg() {
-	ip netns exec "$NS_CLI" "$NC" -c "$SRV_IP" -p "$1" -s "$2" --timeout 60 \
-		> /dev/null 2> "$T/cli.err" &
-	pid_cli=$!
-}
-wait_srv() { local p="pid_$1"; wait "${!p}"; }
 
 # transfer NAME PORT SIZE: the client sends SIZE to server NAME; every
 # byte arrived and was validated, nearly all through the dmabuf

@@ -6,7 +6,6 @@
 # corrupting data or the kernel (the VM runner checks the log and kmemleak).
 . "$(dirname "$0")/lib.sh"
 
-NC=${BUILD:-$(dirname "$0")/../build}/tools/devmem-nc
 SIZE=${DEVMEM_RX_SIZE:-256M}
 SMALL=16M
 T=/tmp/devmem_rx
@@ -23,26 +22,6 @@ qstat() {
 		'[.[] | select(.ifindex == $ifi and ."queue-type" == "rx" and ."queue-id" == $q)][0][$f] // 0'
 }
 
-# srv NAME PORT ARGS...: a devmem-nc server in the server netns, in the
-# background; JSON summary in $T/NAME.json, stderr in $T/NAME.err
-srv() {
-	local name=$1 port=$2; shift 2
-	# not through in_srv: a backgrounded function is a subshell, and
-	# killing it would leave devmem-nc (and its binding) running
-	ip netns exec "$NS_SRV" "$NC" -l -a "$SRV_IP" -p "$port" -j --timeout 60 "$@" \
-		> "$T/$name.json" 2> "$T/$name.err" &
-	eval "pid_$name=$!"
-}
-# cli PORT SIZE: send SIZE bytes of the pattern
-cli() { in_cli "$NC" -c "$SRV_IP" -p "$1" -s "$2" --timeout 60 > /dev/null 2> "$T/cli.err"; }
-# cli_bg PORT SIZE: the same in the background, pid in $pid_cli
-cli_bg() {
-	ip netns exec "$NS_CLI" "$NC" -c "$SRV_IP" -p "$1" -s "$2" --timeout 60 \
-		> /dev/null 2> "$T/cli.err" &
-	pid_cli=$!
-}
-wait_srv() { local p="pid_$1"; wait "${!p}"; }
-j() { jq -r "$2" "$T/$1.json"; }
 
 setup() {
 	wire_up 4 && devmem_port 5201 &&

@@ -7,24 +7,12 @@
 # They are the tp_btf targets of the BPF accounting, so their BTF is checked.
 . "$(dirname "$0")/lib.sh"
 
-NC=${BUILD:-$(dirname "$0")/../build}/tools/devmem-nc
 TR=/sys/kernel/tracing
 T=/tmp/devmem_trace
 mkdir -p $T
 
 tap_plan 9
 
-# srv NAME PORT ARGS...: devmem-nc server in the background, JSON in
-# $T/NAME.json, stderr in $T/NAME.err, pid in $pid_NAME
-srv() {
-	local name=$1 port=$2; shift 2
-	ip netns exec "$NS_SRV" "$NC" -l -a "$SRV_IP" -p "$port" -j --timeout 60 "$@" \
-		> "$T/$name.json" 2> "$T/$name.err" &
-	eval "pid_$name=$!"
-}
-cli() { in_cli "$NC" -c "$SRV_IP" -p "$1" -s "$2" --timeout 60 > /dev/null 2> "$T/cli.err"; }
-wait_srv() { local p="pid_$1"; wait "${!p}"; }
-j() { jq -r "$2" "$T/$1.json"; }
 # stat ID FIELD: a counter of a binding, from the devmem family
 stat() {
 	in_srv "$YNL" devmem --do stats-get --json "{\"id\": $1}" --output-json | jq -r ".\"$2\""

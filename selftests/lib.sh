@@ -138,3 +138,34 @@ wait_listen() {
 	diag "nothing listens on port $2 in $1"
 	return 1
 }
+
+# -- devmem-nc servers and clients --------------------------------------------
+# The callers set T, a scratch directory for the outputs.
+NC=$BUILD/tools/devmem-nc
+
+# srv_cmd NAME COMMAND...: a command in the server netns, in the
+# background (not through in_srv: killing a backgrounded function would
+# leave its command, and a binding it holds, running); stdout in
+# $T/NAME.json, stderr in $T/NAME.err, pid in $pid_NAME
+srv_cmd() {
+	local name=$1; shift
+	ip netns exec "$NS_SRV" "$@" > "$T/$name.json" 2> "$T/$name.err" &
+	eval "pid_$name=$!"
+}
+# srv NAME PORT ARGS...: a devmem-nc server, JSON summary in $T/NAME.json
+srv() {
+	local name=$1 port=$2; shift 2
+	srv_cmd "$name" "$NC" -l -a "$SRV_IP" -p "$port" -j --timeout 60 "$@"
+}
+# cli PORT SIZE: send SIZE bytes of the pattern
+cli() { in_cli "$NC" -c "$SRV_IP" -p "$1" -s "$2" --timeout 60 > /dev/null 2> "$T/cli.err"; }
+# cli_bg PORT SIZE: the same in the background, pid in $pid_cli
+cli_bg() {
+	ip netns exec "$NS_CLI" "$NC" -c "$SRV_IP" -p "$1" -s "$2" --timeout 60 \
+		> /dev/null 2> "$T/cli.err" &
+	pid_cli=$!
+}
+# wait_srv NAME: the server's exit status
+wait_srv() { local p="pid_$1"; wait "${!p}"; }
+# j NAME FILTER: a field of server NAME's JSON summary
+j() { jq -r "$2" "$T/$1.json"; }
