@@ -23,10 +23,21 @@ UAPI    := -isystem $(BUILD)/usr/include
 HARNESS := -I$(KSRC)/tools/testing/selftests
 
 SELFTEST_BINS := $(BUILD)/selftests/udmabuf $(BUILD)/selftests/devmem_nl
-TOOL_BINS     := $(BUILD)/tools/devmem-nc
+TOOL_BINS     := $(BUILD)/tools/devmem-nc $(BUILD)/ctl/devmemctl
 
 NL_CFLAGS   := $(shell pkg-config --cflags libnl-genl-3.0 json-c 2>/dev/null)
 NL_LIBS     := $(shell pkg-config --libs libnl-genl-3.0 json-c 2>/dev/null)
+BPF_LIBS    := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+
+# BPF: CO-RE against the BTF of the kernel we built (whichever exists;
+# evaluated in the sub-make that 'tools' runs, after the kernel build)
+BPF_OUT   := $(BUILD)/bpf
+VMLINUX   ?= $(firstword $(wildcard $(BUILD)/kernel-debug/vmlinux $(BUILD)/kernel-fast/vmlinux))
+CLANG     ?= clang
+BPF_CFLAGS := -g -O2 -mcpu=v3 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror
+BPF_PROGS := devmem_steer devmem_acct
+BPF_SKELS := $(BPF_PROGS:%=$(BPF_OUT)/%.skel.h)
+CTL_SRCS  := $(wildcard ctl/*.c)
 
 .PHONY: all tools deps kernel kernel-fast kernel-tree kernel-patches checkpatch regen regen-check \
 	headers selftests check demo bench install clean distclean help
@@ -76,6 +87,29 @@ $(BUILD)/tools/devmem-nc: tools/devmem-nc/devmem-nc.c tools/devmem-nc/pattern.h 
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) -I$(CURDIR)/include/uapi $(UAPI) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
 
+# -- BPF and devmemctl -----------------------------------------------------
+$(BPF_OUT)/vmlinux.h: $(VMLINUX)
+	@mkdir -p $(@D)
+	$(if $(VMLINUX),,@echo "bpf: vmlinux.h needs a built kernel: run 'make kernel' first" >&2; exit 1)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)bpftool btf dump file $< format c > $@.tmp && mv $@.tmp $@
+
+$(BPF_OUT)/%.bpf.o: bpf/%.bpf.c bpf/devmem_bpf.h $(BPF_OUT)/vmlinux.h
+	@$(if $(Q),echo "  CLANG   $@")
+	$(Q)$(CLANG) $(BPF_CFLAGS) -I$(BPF_OUT) -Ibpf -c $< -o $@
+	$(Q)llvm-strip -g $@
+
+$(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
+	@$(if $(Q),echo "  SKEL    $@")
+	$(Q)bpftool gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/ctl/devmemctl: $(CTL_SRCS) ctl/devmemctl.h bpf/devmem_bpf.h $(BPF_SKELS) \
+		include/uapi/linux/devmem.h $(BUILD)/usr/.devmem-state
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -I$(CURDIR)/include/uapi $(UAPI) -I$(BPF_OUT) -Ibpf $(NL_CFLAGS) \
+		-o $@ $(CTL_SRCS) $(NL_LIBS) $(BPF_LIBS)
+
 # -- selftests ------------------------------------------------------------
 selftests: headers
 	$(Q)$(MAKE) --no-print-directory $(if $(Q),-s) $(SELFTEST_BINS)
@@ -99,7 +133,7 @@ demo: deps all
 	$(Q)tools/vm/run -t 600 -- tools/demo.sh
 
 # on the fast kernel: a table per benchmark in build/bench/
-bench: deps kernel-fast tools
+bench: deps kernel-fast tools selftests
 	$(Q)tools/bench/run.sh
 
 # user space only; devmemctl, BPF objects and man pages join as they land
@@ -107,6 +141,10 @@ install: tools
 	$(Q)install -D -m 0755 $(BUILD)/tools/devmem-nc $(DESTDIR)$(PREFIX)/bin/devmem-nc
 	$(Q)install -D -m 0644 Documentation/netdevsim-devmem.rst \
 		$(DESTDIR)$(PREFIX)/share/doc/devmem-tcp/netdevsim-devmem.rst
+	$(Q)install -D -m 0755 $(BUILD)/ctl/devmemctl $(DESTDIR)$(PREFIX)/sbin/devmemctl
+	$(Q)install -D -m 0644 Documentation/devmemctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/devmemctl.8
+	$(Q)install -D -m 0644 ctl/devmemctl.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/devmemctl
 
 clean:
 	$(Q)rm -rf $(BUILD)/selftests $(BUILD)/tools $(BUILD)/vm $(BUILD)/usr $(BUILD)/headers-obj

@@ -172,17 +172,6 @@ stats_equal() {
 			"tokens-out", "tokens-returned", "tokens-reclaimed"}' <<<"$s")"
 }
 
-# wait_for FILE PATTERN: until FILE has a line matching PATTERN (10 s)
-wait_for() {
-	local i
-	for i in $(seq 100); do
-		grep -q "$2" "$1" 2> /dev/null && return 0
-		sleep 0.1
-	done
-	diag "$1: no '$2': $(cat "$1" 2> /dev/null)"
-	return 1
-}
-
 finish() {
 	[ -n "${YNLP_PID:-}" ] && kill "$YNLP_PID" 2> /dev/null
 	ip netns del $NS_MOVE 2> /dev/null

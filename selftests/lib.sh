@@ -139,6 +139,17 @@ wait_listen() {
 	return 1
 }
 
+# wait_for FILE PATTERN: until FILE has a line matching PATTERN (10 s)
+wait_for() {
+	local i
+	for i in $(seq 100); do
+		grep -q "$2" "$1" 2> /dev/null && return 0
+		sleep 0.1
+	done
+	diag "$1: no '$2': $(cat "$1" 2> /dev/null)"
+	return 1
+}
+
 # -- devmem-nc servers and clients --------------------------------------------
 # The callers set T, a scratch directory for the outputs.
 NC=$BUILD/tools/devmem-nc
@@ -165,6 +176,8 @@ cli_bg() {
 		> /dev/null 2> "$T/cli.err" &
 	pid_cli=$!
 }
+# srv_kill NAME: stop server NAME (its exit status is not of interest)
+srv_kill() { local p="pid_$1"; kill "${!p}" 2> /dev/null; wait "${!p}" 2> /dev/null; return 0; }
 # wait_srv NAME: the server's exit status
 wait_srv() { local p="pid_$1"; wait "${!p}"; }
 # j NAME FILTER: a field of server NAME's JSON summary

@@ -15,6 +15,8 @@ TESTS=(
 	devmem_rx.sh
 	devmem_genl.sh
 	devmem_trace.sh
+	devmem_bpf.sh
+	devmemctl.sh
 )
 [ $# -gt 0 ] && TESTS=("$@")
 

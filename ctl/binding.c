@@ -1,0 +1,781 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * devmemctl binding: bind dmabufs to rx queues with the devmem family,
+ * unbind them, list them.
+ *
+ * The dmabuf is an application's ("dmabuf pid PID fd N": pidfd_getfd()
+ * takes a duplicate, the application keeps its own fd) or one devmemctl
+ * makes from a memfd ("dmabuf udmabuf size SIZE"). Either way the binding
+ * holds its own reference and devmemctl closes its fd before it exits, so
+ * a udmabuf lives exactly as long as its binding; applications map it with
+ * the family's dmabuf-get (devmem-nc --binding ID does).
+ *
+ * Bindings are persistent: "lifetime socket" would tie a binding to the
+ * netlink socket of a devmemctl that exits right after making it, so it is
+ * refused here (applications get it from the netdev family's bind-rx).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include <linux/devmem.h>
+#include <linux/udmabuf.h>
+
+#include "devmemctl.h"
+
+#define UDMABUF_LIMIT	"/sys/module/udmabuf/parameters/size_limit_mb"
+
+static const char * const direction_names[] = {
+	[DEVMEM_DIRECTION_RX] = "rx",
+	[DEVMEM_DIRECTION_TX] = "tx",
+};
+
+static const char * const lifetime_names[] = {
+	[DEVMEM_LIFETIME_PERSISTENT] = "persistent",
+	[DEVMEM_LIFETIME_SOCKET] = "socket",
+};
+
+static const char * const state_names[] = {
+	[DEVMEM_STATE_ACTIVE] = "active",
+	[DEVMEM_STATE_DRAINING] = "draining",
+};
+
+#define ENUM_NAME(names, v) \
+	((v) < ARRAY_SIZE(names) && (names)[v] ? (names)[v] : "unknown")
+
+/* ---- shared with dev and monitor ------------------------------------------- */
+
+int parse_queue_list(const char *kw, const char *val, uint32_t **queues,
+		     unsigned int *nr)
+{
+	uint8_t seen[(MAX_QUEUE_ID + 8) / 8] = {};
+	unsigned long lo, hi, v;
+	const char *p = val;
+	unsigned int n = 0;
+	char why[80], *end;
+
+	*queues = NULL;
+	*nr = 0;
+	for (;;) {
+		if (*p < '0' || *p > '9')
+			goto bad_form;
+		errno = 0;
+		lo = hi = strtoul(p, &end, 10);
+		if (*end == '-') {
+			p = end + 1;
+			if (*p < '0' || *p > '9')
+				goto bad_form;
+			hi = strtoul(p, &end, 10);
+		}
+		if (errno || lo > MAX_QUEUE_ID || hi > MAX_QUEUE_ID) {
+			snprintf(why, sizeof(why), "queue ids go up to %u",
+				 MAX_QUEUE_ID);
+			return usage_bad(kw, val, why);
+		}
+		if (hi < lo) {
+			snprintf(why, sizeof(why),
+				 "range %lu-%lu ends before it starts", lo, hi);
+			return usage_bad(kw, val, why);
+		}
+		for (v = lo; v <= hi; v++) {
+			if (seen[v / 8] & (1 << (v % 8))) {
+				snprintf(why, sizeof(why),
+					 "queue %lu is listed twice", v);
+				return usage_bad(kw, val, why);
+			}
+			seen[v / 8] |= 1 << (v % 8);
+			n++;
+		}
+		if (!*end)
+			break;
+		if (*end != ',')
+			goto bad_form;
+		p = end + 1;
+	}
+	*queues = malloc(n * sizeof(**queues));
+	if (!*queues)
+		return error("out of memory");
+	for (v = 0; v <= MAX_QUEUE_ID; v++)
+		if (seen[v / 8] & (1 << (v % 8)))
+			(*queues)[(*nr)++] = v;
+	return 0;
+bad_form:
+	return usage_bad(kw, val,
+			 "expected queue ids and ranges, like 2, 2-3 or 1,4-5");
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void fmt_queue_ranges(char *buf, size_t len, const uint32_t *q, unsigned int n)
+{
+	uint32_t *s = malloc((n ?: 1) * sizeof(*s));
+	unsigned int i, j;
+	size_t off = 0;
+
+	snprintf(buf, len, "none");
+	if (!n || !s) {
+		free(s);
+		return;
+	}
+	memcpy(s, q, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_u32);
+	for (i = 0; i < n && off < len; i = j + 1) {
+		for (j = i; j + 1 < n && s[j + 1] == s[j] + 1; j++)
+			;
+		off += snprintf(buf + off, len - off, j > i ? "%s%u-%u" : "%s%u",
+				i ? "," : "", s[i], s[j]);
+	}
+	free(s);
+}
+
+void out_queues(const char *key, const char *text_word, const uint32_t *q,
+		unsigned int n)
+{
+	char ranges[1024], fmt[64];
+
+	if (json_out) {
+		out_u32_array(key, text_word, q, n);
+		return;
+	}
+	fmt_queue_ranges(ranges, sizeof(ranges), q, n);
+	snprintf(fmt, sizeof(fmt), "%s %%s", text_word);
+	out_str(key, fmt, ranges);
+}
+
+int ifname_arg(const char *kw, const char *name, uint32_t *ifindex)
+{
+	*ifindex = strlen(name) < IF_NAMESIZE ? if_nametoindex(name) : 0;
+	if (!*ifindex)
+		return usage_bad(kw, name, "no such device");
+	return 0;
+}
+
+/* a raw number in JSON, words with units in text: "key TEXT" */
+static void out_unit(const char *key, uint64_t raw, const char *text)
+{
+	char fmt[64];
+
+	if (json_out) {
+		out_u64(key, "%" PRIu64, raw);
+		return;
+	}
+	snprintf(fmt, sizeof(fmt), "%s %%s", key);
+	out_str(key, fmt, text);
+}
+
+static void fmt_size(char *buf, size_t len, uint64_t bytes)
+{
+	static const char * const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	unsigned int u = 0;
+
+	while (u + 1 < ARRAY_SIZE(units) && bytes && !(bytes % 1024)) {
+		bytes /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%" PRIu64 "%s", bytes, units[u]);
+}
+
+void binding_fields(const struct dm_binding *b)
+{
+	char ifname[IF_NAMESIZE], text[64];
+	time_t t = b->create_time / 1000000000;
+	struct tm tm;
+
+	out_u64("id", "binding %" PRIu64, b->id);
+	if (if_indextoname(b->ifindex, ifname))
+		out_str("dev", "dev %s", ifname);
+	out_u64("ifindex", "ifindex %" PRIu64, b->ifindex);
+	out_queues("queues", "queues", b->queues, b->nr_queues);
+	out_str("direction", "direction %s",
+		ENUM_NAME(direction_names, b->direction));
+	out_str("lifetime", "lifetime %s",
+		ENUM_NAME(lifetime_names, b->lifetime));
+	out_str("state", "state %s", ENUM_NAME(state_names, b->state));
+	fmt_size(text, sizeof(text), b->dmabuf_size);
+	out_unit("dmabuf-size", b->dmabuf_size, text);
+	out_u64("owner-pid", "owner-pid %" PRIu64, b->owner_pid);
+	out_str("owner-comm", "owner-comm %s", b->owner_comm);
+	if (!localtime_r(&t, &tm) ||
+	    !strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S%z", &tm))
+		snprintf(text, sizeof(text), "%" PRIu64 "ns", b->create_time);
+	out_unit("create-time", b->create_time, text);
+}
+
+/* ---- bindings collected from a dump -------------------------------------- */
+
+struct blist {
+	struct dm_binding *v;
+	unsigned int n;
+	bool oom;
+};
+
+static void blist_add(const struct dm_binding *b, void *arg)
+{
+	struct blist *l = arg;
+	struct dm_binding *v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	struct dm_binding *c;
+
+	if (!v) {
+		l->oom = true;
+		return;
+	}
+	l->v = v;
+	c = &v[l->n];
+	*c = *b;
+	c->queues = malloc((b->nr_queues ?: 1) * sizeof(*c->queues));
+	if (!c->queues) {
+		l->oom = true;
+		return;
+	}
+	memcpy(c->queues, b->queues, b->nr_queues * sizeof(*c->queues));
+	l->n++;
+}
+
+static void blist_free(struct blist *l)
+{
+	unsigned int i;
+
+	for (i = 0; i < l->n; i++)
+		dm_binding_free(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int blist_dump(struct dm_nl *nl, uint32_t ifindex, struct blist *l,
+		      struct dm_err *e)
+{
+	int ret = dm_binding_dump(nl, ifindex, blist_add, l, e);
+
+	if (!ret && l->oom) {
+		e->err = ENOMEM;
+		snprintf(e->extack, sizeof(e->extack), "out of memory");
+		ret = -ENOMEM;
+	}
+	return ret;
+}
+
+/* ---- binding add ------------------------------------------------------------ */
+
+static void add_usage(FILE *f)
+{
+	fprintf(f,
+"Usage: devmemctl binding add dev IFNAME queues LIST DMABUF [ lifetime persistent ]\n"
+"       (alias: devmemctl bind ...)\n"
+"where  DMABUF := { dmabuf pid PID fd N | dmabuf udmabuf size SIZE }\n"
+"       LIST := queue ids and ranges, like 2, 2-3 or 1,4-5\n"
+"       SIZE := bytes, with a K, M, G or T suffix (powers of 1024)\n"
+"pid PID fd N: bind the dmabuf process PID has open as fd N (taken with\n"
+"pidfd_getfd(); the process keeps its fd). udmabuf: bind a new udmabuf;\n"
+"applications map it with the devmem family's dmabuf-get, e.g.\n"
+"'devmem-nc -l --binding ID'. The binding lives until 'binding del'.\n");
+}
+
+static int parse_size(const char *kw, const char *val, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	unsigned long long v;
+	const char *u;
+	int shift = 0;
+	char *end;
+	char why[96];
+
+	errno = 0;
+	if (*val < '0' || *val > '9')
+		goto bad;
+	v = strtoull(val, &end, 10);
+	if (errno)
+		goto bad;
+	if (*end) {
+		u = strchr(units, *end);
+		if (!u)
+			goto bad;
+		shift = 10 * (u - units + 1);
+		if (end[1] && strcmp(end + 1, "iB"))
+			goto bad;
+	}
+	if (v > UINT64_MAX >> shift)
+		goto bad;
+	v <<= shift;
+	if (!v || v % getpagesize()) {
+		snprintf(why, sizeof(why),
+			 "a udmabuf is a non-zero multiple of the page size (%d bytes)",
+			 getpagesize());
+		return usage_bad(kw, val, why);
+	}
+	*out = v;
+	return 0;
+bad:
+	return usage_bad(kw, val,
+			 "expected bytes, with a K, M, G or T suffix (powers of 1024)");
+}
+
+static int udmabuf_make(uint64_t size, int *out)
+{
+	struct udmabuf_create create = {
+		.flags = UDMABUF_FLAGS_CLOEXEC,
+		.size = size,
+	};
+	unsigned int limit_mb = 0;
+	int dev, memfd, fd, err;
+	char human[32];
+	FILE *f;
+
+	fmt_size(human, sizeof(human), size);
+	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return error("cannot open /dev/udmabuf: %s%s", strerror(errno),
+			     errno == ENOENT ? " (modprobe udmabuf)" : "");
+	memfd = memfd_create("devmemctl-udmabuf", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	/* udmabuf refuses a memfd that could shrink under the dmabuf */
+	if (memfd < 0 || ftruncate(memfd, size) ||
+	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
+		err = errno;
+		if (memfd >= 0)
+			close(memfd);
+		close(dev);
+		return error("cannot make a memfd of %s: %s", human,
+			     strerror(err));
+	}
+	create.memfd = memfd;
+	fd = ioctl(dev, UDMABUF_CREATE, &create);
+	err = errno;
+	/* the dmabuf holds its own references to the memfd's pages */
+	close(memfd);
+	close(dev);
+	if (fd >= 0) {
+		*out = fd;
+		return 0;
+	}
+	f = fopen(UDMABUF_LIMIT, "r");
+	if (f) {
+		if (fscanf(f, "%u", &limit_mb) != 1)
+			limit_mb = 0;
+		fclose(f);
+	}
+	if (err == EINVAL && limit_mb && size > (uint64_t)limit_mb << 20)
+		return error("cannot make a udmabuf of %s: udmabuf's limit is %u MiB (%s)",
+			     human, limit_mb, UDMABUF_LIMIT);
+	return error("cannot make a udmabuf of %s: %s", human, strerror(err));
+}
+
+/* a duplicate of fd @fd of process @pid (needs ptrace access to it) */
+static int pid_fd_take(uint32_t pid, uint32_t fd, int *out)
+{
+	int pidfd, ret, err;
+
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		if (errno == ESRCH)
+			return error("no process with pid %u", pid);
+		return error("pidfd_open(%u): %s", pid, strerror(errno));
+	}
+	ret = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	err = errno;
+	close(pidfd);
+	if (ret >= 0) {
+		*out = ret;
+		return 0;
+	}
+	if (err == EBADF)
+		return error("process %u has no fd %u", pid, fd);
+	if (err == EPERM)
+		return error("cannot take fd %u of process %u: %s (it takes ptrace access to the process)",
+			     fd, pid, strerror(err));
+	return error("cannot take fd %u of process %u: %s", fd, pid,
+		     strerror(err));
+}
+
+/* what would help after a refused bind */
+static const char *bind_hint(const struct dm_err *e, const char *ifname,
+			     const char *queues, const char *fd_what,
+			     char *buf, size_t len)
+{
+	switch (e->err) {
+	case EPERM:
+		return "binding add needs CAP_NET_ADMIN";
+	case EBUSY:
+		if (strstr(e->extack, "XDP"))
+			snprintf(buf, len, "detach it with 'ip link set %s xdp off'",
+				 ifname);
+		else
+			snprintf(buf, len, "see 'devmemctl binding show dev %s'",
+				 ifname);
+		return buf;
+	case ERANGE:
+		snprintf(buf, len, "see 'devmemctl dev show %s'", ifname);
+		return buf;
+	case ENETDOWN:
+		snprintf(buf, len, "run 'ip link set %s up'", ifname);
+		return buf;
+	case EOPNOTSUPP:
+		if (!strstr(e->extack, "tcp-data-split"))
+			return NULL;
+		snprintf(buf, len, "%s cannot split headers from payloads, so it cannot receive into device memory",
+			 ifname);
+		return buf;
+	case EINVAL:
+		if (strstr(e->extack, "tcp-data-split")) {
+			snprintf(buf, len, "run 'devmemctl dev setup %s devmem-queues %s'",
+				 ifname, queues);
+			return buf;
+		}
+		if (strstr(e->extack, "not a dmabuf"))
+			return fd_what;
+		return NULL;
+	}
+	return NULL;
+}
+
+/* "fd 5 of process 42 is /dev/null", from our duplicate @fd */
+static void fd_describe(char *buf, size_t len, int fd, uint32_t pid,
+			uint32_t pid_fd)
+{
+	char link[64], target[256];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		n = snprintf(target, sizeof(target), "not a dmabuf");
+	target[n] = '\0';
+	snprintf(buf, len, "fd %u of process %u is %s", pid_fd, pid, target);
+}
+
+static int binding_add(int argc, char **argv)
+{
+	enum { SRC_NONE, SRC_PID, SRC_UDMABUF } src = SRC_NONE;
+	const char *ifname = NULL, *queues_arg = NULL;
+	uint32_t ifindex = 0, pid = 0, pid_fd = 0, id, *queues = NULL;
+	bool have_fd = false, have_size = false;
+	char hint[160], fd_what[320] = "";
+	struct dm_binding b;
+	struct blist l = {};
+	unsigned int nr;
+	struct dm_nl *nl;
+	struct dm_err e;
+	uint64_t size = 0;
+	int fd = -1, ret;
+
+	for (; argc > 0; NEXT_ARG()) {
+		if (is_kw(argv[0], "dev")) {
+			NEXT_VAL("dev");
+			if (ifname_arg("dev", argv[0], &ifindex))
+				return EXIT_USAGE;
+			ifname = argv[0];
+		} else if (is_kw(argv[0], "queues")) {
+			NEXT_VAL("queues");
+			queues_arg = argv[0];
+		} else if (is_kw(argv[0], "dmabuf")) {
+			NEXT_VAL("dmabuf");
+			if (is_kw(argv[0], "pid")) {
+				NEXT_VAL("pid");
+				if (parse_u32("pid", argv[0], 1, INT_MAX, &pid))
+					return EXIT_USAGE;
+				src = SRC_PID;
+			} else if (is_kw(argv[0], "udmabuf")) {
+				src = SRC_UDMABUF;
+			} else {
+				return usage_bad("dmabuf", argv[0],
+						 "expected \"pid PID fd N\" or \"udmabuf size SIZE\"");
+			}
+		} else if (is_kw(argv[0], "fd")) {
+			NEXT_VAL("fd");
+			if (parse_u32("fd", argv[0], 0, INT_MAX, &pid_fd))
+				return EXIT_USAGE;
+			have_fd = true;
+		} else if (is_kw(argv[0], "size")) {
+			NEXT_VAL("size");
+			if (parse_size("size", argv[0], &size))
+				return EXIT_USAGE;
+			have_size = true;
+		} else if (is_kw(argv[0], "lifetime")) {
+			NEXT_VAL("lifetime");
+			if (is_kw(argv[0], "socket"))
+				return usage_error("lifetime socket would end the binding as soon as devmemctl exits; applications that want that bind themselves (netdev bind-rx)");
+			if (!is_kw(argv[0], "persistent"))
+				return usage_bad("lifetime", argv[0],
+						 "expected persistent");
+		} else if (is_help(argv[0])) {
+			add_usage(stdout);
+			return EXIT_OK;
+		} else {
+			return usage_unknown("argument", argv[0]);
+		}
+	}
+	if (!ifname)
+		return usage_error("binding add needs \"dev IFNAME\"");
+	if (!queues_arg)
+		return usage_error("binding add needs \"queues LIST\"");
+	if (src == SRC_NONE)
+		return usage_error("binding add needs \"dmabuf pid PID fd N\" or \"dmabuf udmabuf size SIZE\"");
+	if (src == SRC_PID && !have_fd)
+		return usage_error("\"dmabuf pid PID\" needs \"fd N\"");
+	if (src == SRC_PID && have_size)
+		return usage_error("\"size\" goes with \"dmabuf udmabuf\" (a process's dmabuf has its own)");
+	if (src == SRC_UDMABUF && !have_size)
+		return usage_error("\"dmabuf udmabuf\" needs \"size SIZE\"");
+	if (src == SRC_UDMABUF && have_fd)
+		return usage_error("\"fd\" goes with \"dmabuf pid PID\"");
+	ret = parse_queue_list("queues", queues_arg, &queues, &nr);
+	if (ret)
+		return ret;
+
+	nl = dm_open(&e);
+	if (!nl) {
+		free(queues);
+		return dm_error(NULL, &e, NULL);
+	}
+	/* privilege first, before a dmabuf is made or taken */
+	ret = blist_dump(nl, ifindex, &l, &e);
+	blist_free(&l);
+	if (!ret) {
+		ret = src == SRC_PID ? pid_fd_take(pid, pid_fd, &fd)
+				     : udmabuf_make(size, &fd);
+		if (ret)
+			goto out;
+		if (src == SRC_PID)
+			fd_describe(fd_what, sizeof(fd_what), fd, pid, pid_fd);
+		ret = dm_bind(nl, ifindex, fd, queues, nr,
+			      DEVMEM_LIFETIME_PERSISTENT, &id, &e);
+		close(fd);
+	}
+	if (ret) {
+		ret = dm_error(NULL, &e, bind_hint(&e, ifname, queues_arg,
+						   *fd_what ? fd_what : NULL,
+						   hint, sizeof(hint)));
+		goto out;
+	}
+	out_obj_begin();
+	if (!dm_binding_get(nl, id, &b, &e)) {
+		binding_fields(&b);
+		dm_binding_free(&b);
+	} else {
+		out_u64("id", "binding %" PRIu64, id);
+	}
+	out_obj_end();
+out:
+	free(queues);
+	dm_close(nl);
+	return ret;
+}
+
+/* ---- binding del ------------------------------------------------------------ */
+
+static void del_usage(FILE *f)
+{
+	fprintf(f,
+"Usage: devmemctl binding del { id ID | dev IFNAME all }\n"
+"       (alias: devmemctl unbind ...)\n"
+"The queues go back to host memory at once; the binding is listed as\n"
+"draining until the buffers in flight come back, then freed.\n");
+}
+
+static int unbind_one(struct dm_nl *nl, uint32_t id, bool quiet_gone)
+{
+	const char *hint = NULL;
+	char what[32];
+	struct dm_err e;
+
+	if (!dm_unbind(nl, id, &e))
+		return 0;
+	if (quiet_gone && (e.err == ENOENT || e.err == EALREADY))
+		return 0;
+	if (e.err == ENOENT)
+		hint = "see 'devmemctl binding show'";
+	else if (e.err == EALREADY)
+		hint = "it is draining until its buffers in flight come back";
+	else if (e.err == EPERM)
+		hint = "binding del needs CAP_NET_ADMIN";
+	snprintf(what, sizeof(what), "binding %u", id);
+	return dm_error(what, &e, hint);
+}
+
+static int binding_del(int argc, char **argv)
+{
+	uint32_t id = 0, ifindex = 0;
+	const char *ifname = NULL;
+	struct blist l = {};
+	struct dm_nl *nl;
+	struct dm_err e;
+	bool all = false;
+	unsigned int i;
+	int ret = EXIT_OK;
+
+	for (; argc > 0; NEXT_ARG()) {
+		if (is_kw(argv[0], "id")) {
+			NEXT_VAL("id");
+			if (parse_u32("id", argv[0], 1, UINT32_MAX, &id))
+				return EXIT_USAGE;
+		} else if (is_kw(argv[0], "dev")) {
+			NEXT_VAL("dev");
+			if (ifname_arg("dev", argv[0], &ifindex))
+				return EXIT_USAGE;
+			ifname = argv[0];
+		} else if (is_kw(argv[0], "all")) {
+			all = true;
+		} else if (is_help(argv[0])) {
+			del_usage(stdout);
+			return EXIT_OK;
+		} else {
+			return usage_unknown("argument", argv[0]);
+		}
+	}
+	if (id && ifname)
+		return usage_error("\"id\" and \"dev\" exclude each other");
+	if (!id && !ifname)
+		return usage_error("binding del needs \"id ID\" or \"dev IFNAME all\"");
+	if (ifname && !all)
+		return usage_error("\"dev %s\" unbinds every binding of the device: add \"all\"",
+				   ifname);
+	if (id && all)
+		return usage_error("\"all\" goes with \"dev IFNAME\"");
+
+	nl = dm_open(&e);
+	if (!nl)
+		return dm_error(NULL, &e, NULL);
+	if (id) {
+		ret = unbind_one(nl, id, false);
+	} else if (blist_dump(nl, ifindex, &l, &e)) {
+		ret = dm_error(NULL, &e, e.err == EPERM ?
+			       "binding del needs CAP_NET_ADMIN" : NULL);
+	} else {
+		/* draining ones are unbound already; one may drain meanwhile */
+		for (i = 0; i < l.n; i++)
+			if (l.v[i].state == DEVMEM_STATE_ACTIVE &&
+			    unbind_one(nl, l.v[i].id, true))
+				ret = EXIT_ERR;
+	}
+	blist_free(&l);
+	dm_close(nl);
+	return ret;
+}
+
+/* ---- binding show ----------------------------------------------------------- */
+
+static void show_usage(FILE *f)
+{
+	fprintf(f, "Usage: devmemctl binding show [ id ID | dev IFNAME ]\n");
+}
+
+static int binding_show(int argc, char **argv)
+{
+	uint32_t id = 0, ifindex = 0;
+	struct blist l = {};
+	struct dm_binding b;
+	struct dm_nl *nl;
+	struct dm_err e;
+	char what[32];
+	unsigned int i;
+	int ret;
+
+	for (; argc > 0; NEXT_ARG()) {
+		if (is_kw(argv[0], "id")) {
+			NEXT_VAL("id");
+			if (parse_u32("id", argv[0], 1, UINT32_MAX, &id))
+				return EXIT_USAGE;
+		} else if (is_kw(argv[0], "dev")) {
+			NEXT_VAL("dev");
+			if (ifname_arg("dev", argv[0], &ifindex))
+				return EXIT_USAGE;
+		} else if (is_help(argv[0])) {
+			show_usage(stdout);
+			return EXIT_OK;
+		} else {
+			return usage_unknown("argument", argv[0]);
+		}
+	}
+	if (id && ifindex)
+		return usage_error("\"id\" and \"dev\" exclude each other");
+
+	nl = dm_open(&e);
+	if (!nl)
+		return dm_error(NULL, &e, NULL);
+	if (id) {
+		ret = dm_binding_get(nl, id, &b, &e);
+		if (!ret)
+			blist_add(&b, &l);
+		dm_binding_free(&b);
+	} else {
+		ret = blist_dump(nl, ifindex, &l, &e);
+	}
+	dm_close(nl);
+	if (ret) {
+		snprintf(what, sizeof(what), "binding %u", id);
+		ret = dm_error(id ? what : NULL, &e,
+			       e.err == ENOENT ? "see 'devmemctl binding show'" :
+			       e.err == EPERM ? "binding show needs CAP_NET_ADMIN" : NULL);
+		blist_free(&l);
+		return ret;
+	}
+	out_list_begin("binding");
+	for (i = 0; i < l.n; i++) {
+		out_obj_begin();
+		binding_fields(&l.v[i]);
+		out_obj_end();
+	}
+	out_list_end();
+	blist_free(&l);
+	return EXIT_OK;
+}
+
+/* ---- the object ------------------------------------------------------------- */
+
+static void binding_usage(FILE *f)
+{
+	fprintf(f,
+"Usage: devmemctl binding add dev IFNAME queues LIST DMABUF [ lifetime persistent ]\n"
+"       devmemctl binding del { id ID | dev IFNAME all }\n"
+"       devmemctl binding show [ id ID | dev IFNAME ]\n"
+"where  DMABUF := { dmabuf pid PID fd N | dmabuf udmabuf size SIZE }\n"
+"Aliases: 'devmemctl bind' is 'binding add', 'devmemctl unbind' is 'binding del'.\n");
+}
+
+int do_binding(int argc, char **argv)
+{
+	if (argc < 1 || is_help(argv[0])) {
+		binding_usage(argc < 1 ? stderr : stdout);
+		return argc < 1 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (is_kw(argv[0], "add"))
+		return binding_add(argc - 1, argv + 1);
+	if (is_kw(argv[0], "del"))
+		return binding_del(argc - 1, argv + 1);
+	if (is_kw(argv[0], "show"))
+		return binding_show(argc - 1, argv + 1);
+	return usage_unknown("command", argv[0]);
+}
+
+int do_bind(int argc, char **argv)
+{
+	if (argc < 1) {
+		add_usage(stderr);
+		return EXIT_USAGE;
+	}
+	return binding_add(argc, argv);
+}
+
+int do_unbind(int argc, char **argv)
+{
+	if (argc < 1) {
+		del_usage(stderr);
+		return EXIT_USAGE;
+	}
+	return binding_del(argc, argv);
+}

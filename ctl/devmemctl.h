@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef DEVMEMCTL_H
+#define DEVMEMCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* exit status: 0 ok, 1 runtime error, 2 usage error */
+enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_USAGE = 2 };
+
+extern bool json_out;
+extern bool pretty_out;
+extern const char *netns_name;
+
+/* ---- arguments (iproute2 style: keyword value ... in one loop) ---- */
+#define NEXT_ARG()	(argc--, argv++)
+#define NEXT_VAL(kw)	do { if (argc < 2) return usage_missing(kw); NEXT_ARG(); } while (0)
+
+bool is_kw(const char *arg, const char *kw);
+bool is_help(const char *arg);
+int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...);
+int usage_missing(const char *kw);
+int usage_bad(const char *kw, const char *val, const char *why);
+int usage_unknown(const char *object, const char *arg);
+int parse_u32(const char *kw, const char *val, uint32_t min, uint32_t max,
+	      uint32_t *out);
+
+/* ---- messages ---- */
+/* "Error: MSG." on stderr, or {"error": "MSG"} on stdout with -j */
+int __attribute__((format(printf, 1, 2))) error(const char *fmt, ...);
+void __attribute__((format(printf, 1, 2))) warn(const char *fmt, ...);
+const char *errno_name(int err);
+
+/* ---- output: one call per field serves text and JSON ---- */
+void out_doc_begin(void);		/* one JSON object for what follows */
+void out_doc_end(void);
+void out_list_begin(const char *name);	/* {"name": [ */
+void out_list_end(void);
+void out_obj_begin(void);
+void out_obj_end(void);			/* text: ends the line */
+void out_u64(const char *key, const char *text_fmt, uint64_t v);
+void out_str(const char *key, const char *text_fmt, const char *s);
+void out_u32_array(const char *key, const char *text_word,
+		   const uint32_t *v, unsigned int n);
+void fmt_addr(char *buf, size_t len, int family, const uint8_t *addr);
+
+/* ---- the devmem family (genl.c) ---- */
+struct dm_err {
+	int err;			/* errno, 0: success */
+	char extack[256];
+};
+
+struct dm_binding {
+	uint32_t id, ifindex, direction, lifetime, state, owner_pid;
+	uint64_t dmabuf_size, create_time;
+	char owner_comm[17];
+	uint32_t *queues;
+	unsigned int nr_queues;
+};
+
+struct dm_nl;
+struct dm_nl *dm_open(struct dm_err *e);
+void dm_close(struct dm_nl *nl);
+int dm_fd(struct dm_nl *nl);
+int dm_binding_get(struct dm_nl *nl, uint32_t id, struct dm_binding *b,
+		   struct dm_err *e);
+void dm_binding_free(struct dm_binding *b);
+/* join the mgmt group; dm_ntf_read() then calls @cb per notification */
+int dm_mgmt_join(struct dm_nl *nl, struct dm_err *e);
+int dm_ntf_read(struct dm_nl *nl,
+		void (*cb)(int cmd, const struct dm_binding *b, void *arg),
+		void *arg);
+/* stats-get: one binding (@id), or a dump (of @ifindex's bindings);
+ * v[] is indexed by DEVMEM_A_STATS_*
+ */
+struct dm_stats {
+	uint64_t present;
+	uint64_t v[16];
+};
+int dm_stats(struct dm_nl *nl, uint32_t id, uint32_t ifindex,
+	     void (*cb)(const struct dm_stats *s, void *arg), void *arg,
+	     struct dm_err *e);
+/* "Error: EXTACK (ENAME)" with a hint; returns EXIT_ERR */
+int dm_error(const char *what, const struct dm_err *e, const char *hint);
+/* bind an rx binding; *id is the new binding's */
+int dm_bind(struct dm_nl *nl, uint32_t ifindex, int fd, const uint32_t *queues,
+	    unsigned int nr_queues, uint32_t lifetime, uint32_t *id,
+	    struct dm_err *e);
+int dm_unbind(struct dm_nl *nl, uint32_t id, struct dm_err *e);
+/* all bindings of this netns (of @ifindex if not 0), @cb per binding */
+int dm_binding_dump(struct dm_nl *nl, uint32_t ifindex,
+		    void (*cb)(const struct dm_binding *b, void *arg),
+		    void *arg, struct dm_err *e);
+
+/* another generic netlink family (ethtool) through the same requests */
+struct nl_msg;
+struct nlattr;
+struct dm_nl *genl_open(const char *family, struct dm_err *e);
+int genl_request(struct dm_nl *nl, uint8_t cmd, int flags,
+		 int (*put)(struct nl_msg *msg, void *arg), void *put_arg,
+		 void (*data)(struct nlattr *attrs, int len, void *arg),
+		 void *arg, struct dm_err *e);
+
+/* ---- ethtool ntuple rules (ethtool.c) ---- */
+struct devmem_rule;
+int eth_rule_add(const char *ifname, struct devmem_rule *r, uint32_t *loc);
+int eth_rule_del(const char *ifname, uint32_t loc);
+/* 0 and *same set, or -ENOENT / -errno */
+int eth_rule_matches(const char *ifname, uint32_t loc,
+		     const struct devmem_rule *r, bool *same);
+int eth_rule_count(const char *ifname, uint32_t *count);
+
+/* ---- BPF pins (bpfpin.c) ---- */
+const char *bpffs_dir(void);
+/* DIR/NAME, or DIR/links/NAME for a link */
+const char *pin_path(const char *name, bool link);
+int pin_dirs_make(void);
+void pin_dirs_remove(void);
+int pinned_map_fd(const char *name);
+uint64_t netns_cookie_self(void);
+
+/* ---- bindings (binding.c), shared with dev and monitor ---- */
+/* LIST := ID | ID-ID [ ,LIST ]: sorted, each queue once; EXIT_USAGE if bad */
+#define MAX_QUEUE_ID	4095
+int parse_queue_list(const char *kw, const char *val, uint32_t **queues,
+		     unsigned int *nr);
+/* "2-3,5" from a sorted list, "none" if empty */
+void fmt_queue_ranges(char *buf, size_t len, const uint32_t *q, unsigned int n);
+/* queue ids: a JSON array, ranges in text */
+void out_queues(const char *key, const char *text_word, const uint32_t *q,
+		unsigned int n);
+int ifname_arg(const char *kw, const char *name, uint32_t *ifindex);
+/* one binding's fields (after @event's, in a monitor) */
+void binding_fields(const struct dm_binding *b);
+
+/* ---- objects ---- */
+int do_steer(int argc, char **argv);
+int do_stats(int argc, char **argv);
+int do_binding(int argc, char **argv);
+int do_bind(int argc, char **argv);
+int do_unbind(int argc, char **argv);
+int do_dev(int argc, char **argv);
+int do_monitor(int argc, char **argv);
+
+#endif /* DEVMEMCTL_H */

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * devmemctl monitor: the devmem family's mgmt group, one line per binding
+ * event (one JSON object per line with -j) as it happens, until SIGINT or
+ * SIGTERM.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
+
+#include <linux/devmem.h>
+#include <netlink/errno.h>
+
+#include "devmemctl.h"
+
+static const char *event_name(int cmd)
+{
+	switch (cmd) {
+	case DEVMEM_CMD_BIND_NTF:
+		return "bind";
+	case DEVMEM_CMD_UNBIND_NTF:
+		return "unbind";
+	case DEVMEM_CMD_FREE_NTF:
+		return "free";
+	}
+	return NULL;
+}
+
+static void event_print(int cmd, const struct dm_binding *b, void *arg)
+{
+	const char *ev = event_name(cmd);
+
+	if (!ev)
+		return;
+	out_obj_begin();
+	out_str("event", "%s", ev);
+	binding_fields(b);
+	out_obj_end();
+}
+
+static void monitor_usage(FILE *f)
+{
+	fprintf(f,
+"Usage: devmemctl monitor\n"
+"Prints bind, unbind and free events of this network namespace's bindings\n"
+"as they happen, until interrupted.\n");
+}
+
+int do_monitor(int argc, char **argv)
+{
+	struct pollfd pfd[2];
+	struct dm_nl *nl;
+	struct dm_err e;
+	sigset_t sigs;
+	int ret = EXIT_OK, n;
+
+	if (argc > 0) {
+		if (!is_help(argv[0]))
+			return usage_unknown("argument", argv[0]);
+		monitor_usage(stdout);
+		return EXIT_OK;
+	}
+	nl = dm_open(&e);
+	if (!nl)
+		return dm_error(NULL, &e, NULL);
+	if (dm_mgmt_join(nl, &e)) {
+		dm_close(nl);
+		return dm_error(NULL, &e, "devmemctl monitor needs CAP_NET_ADMIN");
+	}
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	pfd[0].fd = dm_fd(nl);
+	pfd[0].events = POLLIN;
+	pfd[1].fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	pfd[1].events = POLLIN;
+	if (pfd[1].fd < 0) {
+		dm_close(nl);
+		return error("signalfd: %s", strerror(errno));
+	}
+	for (;;) {
+		n = poll(pfd, 2, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = error("poll: %s", strerror(errno));
+			break;
+		}
+		if (pfd[1].revents)
+			break;
+		if (!pfd[0].revents)
+			continue;
+		n = dm_ntf_read(nl, event_print, NULL);
+		/* ENOBUFS: the socket overran, the events in between are lost */
+		if (n == -NLE_NOMEM) {
+			warn("events were lost: the kernel had more than the socket buffer holds");
+		} else if (n < 0) {
+			ret = error("reading events: %s", nl_geterror(n));
+			break;
+		}
+	}
+	close(pfd[1].fd);
+	dm_close(nl);
+	return ret;
+}
