@@ -229,6 +229,7 @@ struct owned {
 struct bcache {
 	uint32_t id;
 	bool usable;		/* an active rx binding */
+	int err;		/* binding-get failed, not with ENOENT */
 	struct dm_binding b;
 };
 
@@ -260,7 +261,10 @@ static const struct bcache *binding_lookup(struct agent *ag, uint32_t id)
 	ag->bc = c;
 	c = &ag->bc[ag->nr_bc++];
 	c->id = id;
-	c->usable = !dm_binding_get(ag->nl, id, &c->b, &e) &&
+	c->err = dm_binding_get(ag->nl, id, &c->b, &e);
+	if (c->err == -ENOENT)
+		c->err = 0;
+	c->usable = !c->err && c->b.id == id &&
 		    c->b.state == DEVMEM_STATE_ACTIVE &&
 		    c->b.direction == DEVMEM_DIRECTION_RX && c->b.nr_queues;
 	return c;
@@ -408,7 +412,12 @@ static void reconcile(struct agent *ag)
 		    pv.binding_id != f.binding_id)
 			continue;	/* its policy entry is gone */
 		c = binding_lookup(ag, f.binding_id);
-		if (!c || !c->usable)
+		if (!c || c->err) {
+			/* not knowing is not a reason to delete: next time */
+			ag->dirty = true;
+			goto out;
+		}
+		if (!c->usable)
 			continue;
 		n = flow_matches(&f, m);
 		for (i = 0; i < (unsigned int)n; i++) {
@@ -945,7 +954,7 @@ static int steer_show(int argc, char **argv)
 	state_get(&st);
 	out_doc_begin();
 	out_obj_begin();
-	out_str("attached", "steer %s", attached ? "attached" : "detached");
+	out_str("state", "steer %s", attached ? "attached" : "detached");
 	if (attached) {
 		out_str("pin-dir", "pin-dir %s", bpffs_dir());
 		out_u64("agent-pid", "agent-pid %" PRIu64,

@@ -109,7 +109,7 @@ attach() {
 		[ -e "$PIN/$p" ] || { diag "$PIN/$p is not pinned"; return 1; }
 	done
 	expect_eq "show" "attached $AGENT" \
-		"$(ctl -j steer show | jq -r '"\(.attached) \(."agent-pid")"')"
+		"$(ctl -j steer show | jq -r '"\(.state) \(."agent-pid")"')"
 }
 ok "steer attach and stats attach: programs named, links and maps pinned under $PIN, agent running" attach
 
