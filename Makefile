@@ -136,7 +136,7 @@ demo: deps all
 bench: deps kernel-fast tools selftests
 	$(Q)tools/bench/run.sh
 
-# user space only; devmemctl, BPF objects and man pages join as they land
+# user space only: devmemctl (BPF objects embedded), devmem-nc, man page, completion
 install: tools
 	$(Q)install -D -m 0755 $(BUILD)/tools/devmem-nc $(DESTDIR)$(PREFIX)/bin/devmem-nc
 	$(Q)install -D -m 0644 Documentation/netdevsim-devmem.rst \

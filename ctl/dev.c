@@ -35,27 +35,10 @@
 /* ---- ethtool ioctls (RSS) ----------------------------------------------------- */
 
 /* the ioctl's result (>= 0) or -errno */
-static int ethtool_ioctl(const char *ifname, void *data)
-{
-	struct ifreq ifr = {};
-	int fd, ret;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_data = data;
-	ret = ioctl(fd, SIOCETHTOOL, &ifr);
-	if (ret < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static int rx_rings(const char *ifname, uint32_t *n)
 {
 	struct ethtool_rxnfc nfc = { .cmd = ETHTOOL_GRXRINGS };
-	int ret = ethtool_ioctl(ifname, &nfc);
+	int ret = eth_ioctl(ifname, &nfc);
 
 	*n = nfc.data;
 	return ret < 0 ? ret : 0;
@@ -70,7 +53,7 @@ static int rss_get(const char *ifname, uint32_t **table, uint32_t *size)
 
 	*table = NULL;
 	*size = 0;
-	ret = ethtool_ioctl(ifname, &head);
+	ret = eth_ioctl(ifname, &head);
 	if (ret < 0 || !head.size)
 		return ret < 0 ? ret : 0;
 	t = calloc(1, sizeof(*t) + head.size * sizeof(t->ring_index[0]));
@@ -78,7 +61,7 @@ static int rss_get(const char *ifname, uint32_t **table, uint32_t *size)
 		return -ENOMEM;
 	t->cmd = ETHTOOL_GRXFHINDIR;
 	t->size = head.size;
-	ret = ethtool_ioctl(ifname, t);
+	ret = eth_ioctl(ifname, t);
 	if (ret >= 0) {
 		*table = malloc(head.size * sizeof(**table));
 		if (*table) {
@@ -111,7 +94,7 @@ static int rss_set(const char *ifname, const uint32_t *q, unsigned int n)
 	t->size = size;
 	for (i = 0; i < size; i++)
 		t->ring_index[i] = q[i % n];
-	ret = ethtool_ioctl(ifname, t);
+	ret = eth_ioctl(ifname, t);
 	free(t);
 	return ret < 0 ? ret : 0;
 }

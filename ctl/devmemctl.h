@@ -106,6 +106,8 @@ int genl_request(struct dm_nl *nl, uint8_t cmd, int flags,
 
 /* ---- ethtool ntuple rules (ethtool.c) ---- */
 struct devmem_rule;
+/* SIOCETHTOOL with @data; 0 or -errno */
+int eth_ioctl(const char *ifname, void *data);
 int eth_rule_add(const char *ifname, struct devmem_rule *r, uint32_t *loc);
 int eth_rule_del(const char *ifname, uint32_t loc);
 /* 0 and *same set, or -ENOENT / -errno */

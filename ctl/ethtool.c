@@ -19,7 +19,7 @@
 #include "devmemctl.h"
 #include "devmem_bpf.h"
 
-static int eth_ioctl(const char *ifname, void *data)
+int eth_ioctl(const char *ifname, void *data)
 {
 	struct ifreq ifr = {};
 	int fd, ret = 0;

@@ -338,6 +338,12 @@ static int ntf_cb(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/* notifications carry sequence number 0 */
+static int ntf_seq_any(struct nl_msg *msg, void *arg)
+{
+	return NL_OK;
+}
+
 int dm_ntf_read(struct dm_nl *nl,
 		void (*cb)(int cmd, const struct dm_binding *b, void *arg),
 		void *arg)
@@ -349,6 +355,7 @@ int dm_ntf_read(struct dm_nl *nl,
 	if (!ncb)
 		return -ENOMEM;
 	nl_cb_set(ncb, NL_CB_VALID, NL_CB_CUSTOM, ntf_cb, &c);
+	nl_cb_set(ncb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, ntf_seq_any, NULL);
 	ret = nl_recvmsgs(nl->sk, ncb);
 	nl_cb_put(ncb);
 	return ret == -NLE_AGAIN ? 0 : ret;

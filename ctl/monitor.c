@@ -56,7 +56,7 @@ int do_monitor(int argc, char **argv)
 	struct pollfd pfd[2];
 	struct dm_nl *nl;
 	struct dm_err e;
-	sigset_t sigs;
+	sigset_t sigs, old;
 	int ret = EXIT_OK, n;
 
 	if (argc > 0) {
@@ -75,14 +75,14 @@ int do_monitor(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	sigprocmask(SIG_BLOCK, &sigs, &old);
 	pfd[0].fd = dm_fd(nl);
 	pfd[0].events = POLLIN;
 	pfd[1].fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	pfd[1].events = POLLIN;
 	if (pfd[1].fd < 0) {
-		dm_close(nl);
-		return error("signalfd: %s", strerror(errno));
+		ret = error("signalfd: %s", strerror(errno));
+		goto out;
 	}
 	for (;;) {
 		n = poll(pfd, 2, -1);
@@ -92,8 +92,15 @@ int do_monitor(int argc, char **argv)
 			ret = error("poll: %s", strerror(errno));
 			break;
 		}
-		if (pfd[1].revents)
-			break;
+		if (pfd[1].revents) {
+			/* asked to stop: the signals stay blocked, as one sent
+			 * twice (timeout(1) signals the child and its group)
+			 * would kill us once unblocked
+			 */
+			close(pfd[1].fd);
+			dm_close(nl);
+			return EXIT_OK;
+		}
 		if (!pfd[0].revents)
 			continue;
 		n = dm_ntf_read(nl, event_print, NULL);
@@ -106,6 +113,8 @@ int do_monitor(int argc, char **argv)
 		}
 	}
 	close(pfd[1].fd);
+out:
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	dm_close(nl);
 	return ret;
 }

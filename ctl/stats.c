@@ -299,23 +299,32 @@ static int stats_watch(struct dm_nl *nl, uint32_t id, uint32_t ifindex,
 	struct pollfd pfd = { .events = POLLIN };
 	double t_prev, t;
 	struct dm_err e;
-	sigset_t sigs;
+	sigset_t sigs, old;
 	unsigned int i;
-	int ret = EXIT_OK;
+	int ret;
 
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	sigprocmask(SIG_BLOCK, &sigs, &old);
 	pfd.fd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	if (pfd.fd < 0)
+	if (pfd.fd < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		return error("signalfd: %s", strerror(errno));
+	}
 	t_prev = now_s();
 	if (dm_stats(nl, id, ifindex, sample_add, &prev, &e))
 		goto fail;
 	for (;;) {
-		if (poll(&pfd, 1, secs * 1000) > 0)
-			break;
+		/* asked to stop: the signals stay blocked, as one sent
+		 * twice (timeout(1) signals the child and its group) would
+		 * kill us once unblocked
+		 */
+		if (poll(&pfd, 1, secs * 1000) > 0) {
+			free(prev.v);
+			close(pfd.fd);
+			return EXIT_OK;
+		}
 		cur = (struct sample){};
 		t = now_s();
 		if (dm_stats(nl, id, ifindex, sample_add, &cur, &e)) {
@@ -338,12 +347,11 @@ static int stats_watch(struct dm_nl *nl, uint32_t id, uint32_t ifindex,
 		prev = cur;
 		t_prev = t;
 	}
-	goto out;
 fail:
 	ret = dm_error(id ? "binding" : NULL, &e, "see 'devmemctl binding show'");
-out:
 	free(prev.v);
 	close(pfd.fd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return ret;
 }
 
