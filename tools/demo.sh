@@ -1,9 +1,11 @@
 #!/bin/bash
 # The devmem TCP demo, run inside the VM by 'make demo': a report a newcomer
-# can read top to bottom: the test wire, a TCP transfer over it, then the
-# netdevsim port set up as a devmem NIC and a transfer whose payload lands
-# in a udmabuf, every byte validated. The devmem family, BPF steering and
-# devmemctl join as they land.
+# can read top to bottom. The test wire and a plain TCP transfer over it;
+# then an admin's session with devmemctl: the netdevsim port set up as a
+# devmem NIC, a udmabuf bound to two rx queues, the BPF accounting and a
+# steering policy attached; an application receives into the binding
+# (every byte validated) with nobody writing an ntuple rule by hand; the
+# binding, its counters and the BPF maps shown; everything taken down.
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/selftests/lib.sh"
 
@@ -42,58 +44,77 @@ fi
 printf 'goodput: %.1f MiB/s (%.2fs, QEMU TCG, %s kernel)\n' "$(echo "$SIZE_MB / $secs" | bc -l)" "$secs" "${DEVMEM_KERNEL:-debug}"
 
 NC=$BUILD/tools/devmem-nc
+CTL=$BUILD/ctl/devmemctl
+PORT=5201
+run() { echo "\$ $*"; "$@"; }
+ctl() { echo "\$ devmemctl -n $NS_SRV $*"; "$CTL" -n "$NS_SRV" "$@"; }
 nynl() { in_srv "$YNL" netdev --output-json "$@"; }
-dynl() { in_srv "$YNL" devmem --output-json "$@"; }
 
-step "Make the server port a devmem NIC: header split, ntuple, RSS on queues 0-1"
-devmem_port 5201 > /dev/null || die "could not set up $SRV_IF for devmem"
-echo "tcp-data-split: $(hds_get "$NS_SRV" "$SRV_IF")   (ethtool netlink rings-get)"
-echo "\$ ethtool -n $SRV_IF"
-in_srv ethtool -n "$SRV_IF" | sed -n '/^Filter/,$p'
+step "Make the server port a devmem NIC: header split, ntuple on, RSS away from queues 2-3"
+ctl dev setup "$SRV_IF" devmem-queues 2-3 || die "dev setup failed"
+ctl dev show "$SRV_IF" || die "dev show failed"
 
-step "devmem TCP: $DEVMEM_MB MiB into a 64 MiB udmabuf bound to rx queues 2-3"
-echo "server: devmem-nc -l -p 5201 -i $SRV_IF -q 2-3 -b 64M --lifetime persistent"
-echo "        (devmem family bind that outlives the server, recvmsg(MSG_SOCK_DEVMEM))"
-echo "client: devmem-nc -c $SRV_IP -p 5201 -s ${DEVMEM_MB}M  (a known pattern)"
-q2_before=$(nynl --dump qstats-get --json '{"scope": "queue"}' |
-	jq --argjson i "$SRV_IFINDEX" '[.[] | select(.ifindex == $i and ."queue-type" == "rx" and ."queue-id" == 2)][0]."rx-bytes"')
-in_srv "$NC" -l -a "$SRV_IP" -p 5201 -i "$SRV_IF" -q 2-3 -b 64M --lifetime persistent -j \
-	> /tmp/demo.json 2> /tmp/demo.err &
+step "Bind a ${DEVMEM_MB} MiB udmabuf (standing in for GPU memory) to rx queues 2-3"
+id=$("$CTL" -n "$NS_SRV" -j binding add dev "$SRV_IF" queues 2-3 dmabuf udmabuf size "${DEVMEM_MB}M" | jq -r .id)
+echo "\$ devmemctl -n $NS_SRV binding add dev $SRV_IF queues 2-3 dmabuf udmabuf size ${DEVMEM_MB}M"
+[[ $id =~ ^[0-9]+$ ]] || die "binding add failed"
+echo "binding $id"
+ctl binding show || die "binding show failed"
+
+step "Attach BPF: accounting, and a steering policy \"port $PORT -> binding $id\""
+ctl stats attach || die "stats attach failed"
+ctl steer attach || die "steer attach failed"
+ctl steer policy add port "$PORT" binding "$id" || die "policy add failed"
+echo "\$ bpftool prog show   (our programs)"
+bpftool prog show | grep -E -A1 'name (steer|acct)_' | grep -v '^--' | sed -n '1~2p' | awk '{print "  " $2, $3, $4, $5}'
+
+step "An application receives $SIZE_MB MiB into the binding: devmem-nc -l -p $PORT --binding $id"
+echo "(devmem-nc maps the binding's dmabuf with the devmem family's dmabuf-get,"
+echo " receives with recvmsg(MSG_SOCK_DEVMEM) and checks every byte in the dmabuf)"
+in_srv "$NC" -l -a "$SRV_IP" -p "$PORT" --binding "$id" -j > /tmp/demo.json 2> /tmp/demo.err &
 srv=$!
-wait_listen "$NS_SRV" 5201 || die "devmem server did not start: $(cat /tmp/demo.err)"
-echo "\$ cli.py --dump page-pool-get   (the bound queues' pools hand out dmabuf pages)"
-nynl --dump page-pool-get | jq -M -c --argjson i "$SRV_IFINDEX" '.[] | select(.ifindex == $i and .dmabuf != null) | {id, ifindex, dmabuf, inflight}'
-in_cli "$NC" -c "$SRV_IP" -p 5201 -s "${DEVMEM_MB}M" 2> /tmp/demo-cli.err ||
+wait_listen "$NS_SRV" "$PORT" || die "devmem server did not start: $(cat /tmp/demo.err)"
+for _ in $(seq 50); do
+	in_srv ethtool -n "$SRV_IF" | grep -q "Dest port: $PORT " && break
+	sleep 0.1
+done
+echo "The steering agent saw the listen() and put a rule on the NIC:"
+echo "\$ ethtool -n $SRV_IF"
+in_srv ethtool -n "$SRV_IF" | sed -n '/^Filter/,$p' | sed 's/^/  /'
+in_cli "$NC" -c "$SRV_IP" -p "$PORT" -s "${SIZE_MB}M" 2> /tmp/demo-cli.err ||
 	die "devmem client failed: $(cat /tmp/demo-cli.err)"
 wait $srv || die "devmem server failed: $(cat /tmp/demo.err)"
-grep -v 'listening\|unbind it' /tmp/demo.err
-jq -M '{bytes, "dmabuf-bytes", "dmabuf-frags", "linear-bytes", "tokens-returned", errors, seconds}' /tmp/demo.json
-id=$(jq -r '."binding-id"' /tmp/demo.json)
+grep -v 'listening' /tmp/demo.err
+jq -M -c '{bytes, "dmabuf-bytes", "dmabuf-frags", "plain-bytes", validated, errors}' /tmp/demo.json
+[ "$(jq '."dmabuf-bytes"' /tmp/demo.json)" = $((SIZE_MB << 20)) ] ||
+	die "not all of the payload landed in the dmabuf"
+for _ in $(seq 50); do
+	in_srv ethtool -n "$SRV_IF" | grep -q "Dest port: $PORT " || break
+	sleep 0.1
+done
+echo "The connection closed; the agent took its rule away: $(in_srv ethtool -n "$SRV_IF" | grep -c Filter) rules left."
 
-step "The binding outlived the server: the devmem family lists it and counts what it did"
-echo "\$ cli.py devmem --dump binding-get"
-dynl --dump binding-get | jq -M -c '.[]'
-echo "\$ cli.py devmem --do stats-get --json '{\"id\": $id}'"
-dynl --do stats-get --json "{\"id\": $id}" | jq -M .
-
-step "Per-queue counters (qstats): the flow was steered to queue 2"
+step "What the binding did: the kernel's counters and the BPF accounting"
+ctl stats show binding "$id" || die "stats show failed"
+ctl stats bpf || die "stats bpf failed"
+echo "\$ bpftool map dump pinned /sys/fs/bpf/devmem/acct_binding"
+bpftool map dump pinned /sys/fs/bpf/devmem/acct_binding
+step "Per-queue counters (qstats): the flow went to a bound queue"
 nynl --dump qstats-get --json '{"scope": "queue"}' |
 	jq -M -r --argjson i "$SRV_IFINDEX" '.[] | select(.ifindex == $i and ."queue-type" == "rx") | "rx queue \(."queue-id"): \(."rx-packets") packets, \(."rx-bytes") bytes"'
-q2_after=$(nynl --dump qstats-get --json '{"scope": "queue"}' |
-	jq --argjson i "$SRV_IFINDEX" '[.[] | select(.ifindex == $i and ."queue-type" == "rx" and ."queue-id" == 2)][0]."rx-bytes"')
-echo "queue 2 took $((q2_after - q2_before)) bytes during the devmem transfer"
 
-step "Unbind it: the queues go back to host memory, the binding drains and is freed"
-echo "\$ cli.py devmem --do unbind --json '{\"id\": $id}'"
-dynl --do unbind --json "{\"id\": $id}" > /dev/null || die "unbind failed"
-# the old pools go once their last net_iov is back (a deferred release)
-for i in $(seq 10); do
-	left=$(nynl --dump page-pool-get | jq -M --argjson i "$SRV_IFINDEX" '[.[] | select(.ifindex == $i and .dmabuf != null)] | length')
-	[ "$left" = 0 ] && break
-	sleep 1
+step "Take it down: steering and accounting detached, the binding unbound"
+ctl steer detach || die "steer detach failed"
+ctl stats detach || die "stats detach failed"
+echo "pinned under /sys/fs/bpf/devmem: $(ls /sys/fs/bpf/devmem 2> /dev/null | wc -l) entries"
+ctl binding del id "$id" || die "binding del failed"
+# it drains until the last dmabuf buffer is back, then it is freed
+for _ in $(seq 20); do
+	[ "$("$CTL" -n "$NS_SRV" -j binding show | jq '.binding | length')" = 0 ] && break
+	sleep 0.5
 done
-echo "devmem page pools left on $SRV_IF: $left"
-echo "bindings left: $(dynl --dump binding-get | jq length)"
+ctl binding show
+echo "bindings left: $("$CTL" -n "$NS_SRV" -j binding show | jq '.binding | length')"
 
 wire_down
 step "Done"
