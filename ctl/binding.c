@@ -10,14 +10,15 @@
  * a udmabuf lives exactly as long as its binding; applications map it with
  * the family's dmabuf-get (devmem-nc --binding ID does).
  *
- * Bindings are persistent: "lifetime socket" would tie a binding to the
- * netlink socket of a devmemctl that exits right after making it, so it is
- * refused here (applications get it from the netdev family's bind-rx).
+ * Bindings are persistent unless "lifetime socket": then devmemctl stays
+ * in the foreground holding the netlink socket, and the binding ends when
+ * devmemctl does (SIGINT or SIGTERM), however it ends.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,10 +274,26 @@ static int blist_dump(struct dm_nl *nl, uint32_t ifindex, struct blist *l,
 
 /* ---- binding add ------------------------------------------------------------ */
 
+/* lifetime socket: keep the binding's netlink socket open until SIGINT or
+ * SIGTERM; the kernel unbinds when it closes
+ */
+static void hold_until_signal(void)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	fflush(stdout);
+	sigwait(&set, &sig);
+}
+
 static void add_usage(FILE *f)
 {
 	fprintf(f,
-"Usage: devmemctl binding add dev IFNAME queues LIST DMABUF [ lifetime persistent ]\n"
+"Usage: devmemctl binding add dev IFNAME queues LIST DMABUF [ lifetime { persistent | socket } ]\n"
 "       (alias: devmemctl bind ...)\n"
 "where  DMABUF := { dmabuf pid PID fd N | dmabuf udmabuf size SIZE }\n"
 "       LIST := queue ids and ranges, like 2, 2-3 or 1,4-5\n"
@@ -284,7 +301,9 @@ static void add_usage(FILE *f)
 "pid PID fd N: bind the dmabuf process PID has open as fd N (taken with\n"
 "pidfd_getfd(); the process keeps its fd). udmabuf: bind a new udmabuf;\n"
 "applications map it with the devmem family's dmabuf-get, e.g.\n"
-"'devmem-nc -l --binding ID'. The binding lives until 'binding del'.\n");
+"'devmem-nc -l --binding ID'. The binding lives until 'binding del', or\n"
+"with lifetime socket while devmemctl runs: it stays in the foreground and\n"
+"the binding ends when devmemctl ends (SIGINT or SIGTERM).\n");
 }
 
 static int parse_size(const char *kw, const char *val, uint64_t *out)
@@ -463,6 +482,7 @@ static int binding_add(int argc, char **argv)
 	enum { SRC_NONE, SRC_PID, SRC_UDMABUF } src = SRC_NONE;
 	const char *ifname = NULL, *queues_arg = NULL;
 	uint32_t ifindex = 0, pid = 0, pid_fd = 0, id, *queues = NULL;
+	uint32_t lifetime = DEVMEM_LIFETIME_PERSISTENT;
 	bool have_fd = false, have_size = false;
 	char hint[160], fd_what[320] = "";
 	struct dm_binding b;
@@ -508,10 +528,12 @@ static int binding_add(int argc, char **argv)
 		} else if (is_kw(argv[0], "lifetime")) {
 			NEXT_VAL("lifetime");
 			if (is_kw(argv[0], "socket"))
-				return usage_error("lifetime socket would end the binding as soon as devmemctl exits; applications that want that bind themselves (netdev bind-rx)");
-			if (!is_kw(argv[0], "persistent"))
+				lifetime = DEVMEM_LIFETIME_SOCKET;
+			else if (is_kw(argv[0], "persistent"))
+				lifetime = DEVMEM_LIFETIME_PERSISTENT;
+			else
 				return usage_bad("lifetime", argv[0],
-						 "expected persistent");
+						 "expected persistent or socket");
 		} else if (is_help(argv[0])) {
 			add_usage(stdout);
 			return EXIT_OK;
@@ -552,8 +574,7 @@ static int binding_add(int argc, char **argv)
 			goto out;
 		if (src == SRC_PID)
 			fd_describe(fd_what, sizeof(fd_what), fd, pid, pid_fd);
-		ret = dm_bind(nl, ifindex, fd, queues, nr,
-			      DEVMEM_LIFETIME_PERSISTENT, &id, &e);
+		ret = dm_bind(nl, ifindex, fd, queues, nr, lifetime, &id, &e);
 		close(fd);
 	}
 	if (ret) {
@@ -570,6 +591,8 @@ static int binding_add(int argc, char **argv)
 		out_u64("id", "binding %" PRIu64, id);
 	}
 	out_obj_end();
+	if (lifetime == DEVMEM_LIFETIME_SOCKET)
+		hold_until_signal();
 out:
 	free(queues);
 	dm_close(nl);
@@ -740,7 +763,7 @@ static int binding_show(int argc, char **argv)
 static void binding_usage(FILE *f)
 {
 	fprintf(f,
-"Usage: devmemctl binding add dev IFNAME queues LIST DMABUF [ lifetime persistent ]\n"
+"Usage: devmemctl binding add dev IFNAME queues LIST DMABUF [ lifetime { persistent | socket } ]\n"
 "       devmemctl binding del { id ID | dev IFNAME all }\n"
 "       devmemctl binding show [ id ID | dev IFNAME ]\n"
 "where  DMABUF := { dmabuf pid PID fd N | dmabuf udmabuf size SIZE }\n"

@@ -338,8 +338,21 @@ bad 2 'Error: invalid size "4097": a udmabuf is a non-zero multiple of the page 
 bad 2 'Error: invalid size "4MB": expected bytes, with a K, M, G or T suffix (powers of 1024).' binding add dev eth1 queues 2 dmabuf udmabuf size 4MB
 bad 2 'Error: invalid pid "0": expected a number 1..2147483647.' binding add dev eth1 queues 2 dmabuf pid 0 fd 5
 bad 2 'Error: invalid fd "five": expected a number 0..2147483647.' binding add dev eth1 queues 2 dmabuf pid 1 fd five
-bad 2 'Error: lifetime socket would end the binding as soon as devmemctl exits; applications that want that bind themselves (netdev bind-rx).' \
-	binding add dev eth1 queues 2 "${U[@]}" lifetime socket
+lifetime_socket() {
+	local id s out r=0
+	"$CTL" -n "$NS_SRV" -j binding add dev eth1 queues 3 "${U[@]}" lifetime socket > "$T/lt.json" 2>&1 &
+	local p=$!
+	wait_for "$T/lt.json" '"id"' || { kill $p; return 1; }
+	id=$(jq -r .id "$T/lt.json")
+	s=$(ctl -j binding show id "$id" | jq -r '.binding[0] | "\(.lifetime) \(.state)"')
+	expect_eq "while devmemctl runs" "socket active" "$s" || r=1
+	kill -INT $p
+	wait $p
+	expect_eq "devmemctl's status on SIGINT" 0 $? || r=1
+	gone "$id" || r=1
+	return $r
+}
+ok "binding add ... lifetime socket: holds the binding in the foreground; SIGINT ends both" lifetime_socket
 bad 2 'Error: invalid id "0": expected a number 1..4294967295.' binding del id 0
 bad 2 'Error: invalid id "3x": expected a number 1..4294967295.' unbind id 3x
 bad 2 'Error: "dev eth1" unbinds every binding of the device: add "all".' binding del dev eth1
