@@ -87,7 +87,8 @@ int BPF_PROG(acct_rx_skb, struct sk_buff *skb)
 	struct devmem_binding_stats *bs;
 	struct devmem_queue_stats *qs;
 	struct skb_shared_info *shinfo;
-	__u64 frags = 0, bytes = 0;
+	skb_frag_t frags[MAX_FRAGS];
+	__u64 nfrags = 0, bytes = 0;
 	__u32 binding_id = 0;
 	__u16 qmap;
 	int i, nr;
@@ -95,20 +96,23 @@ int BPF_PROG(acct_rx_skb, struct sk_buff *skb)
 	if (!BPF_CORE_READ_BITFIELD(skb, unreadable))
 		return 0;
 
-	shinfo = (struct skb_shared_info *)(BPF_CORE_READ(skb, head) +
-					    BPF_CORE_READ(skb, end));
+	/* skb_shinfo(): the head is not BTF-typed memory, so two reads: the
+	 * frag count, then the whole frag array at once (cheaper than a
+	 * read per frag)
+	 */
+	shinfo = (struct skb_shared_info *)(skb->head + skb->end);
 	nr = BPF_CORE_READ(shinfo, nr_frags);
-	for (i = 0; i < MAX_FRAGS && i < nr; i++) {
-		skb_frag_t frag;
-
-		if (bpf_core_read(&frag, sizeof(frag), &shinfo->frags[i]))
+	if (bpf_core_read(frags, sizeof(frags), &shinfo->frags))
+		return 0;
+	for (i = 0; i < MAX_FRAGS; i++) {
+		if (i >= nr)
 			break;
-		if (!(frag.netmem & NET_IOV))
+		if (!(frags[i].netmem & NET_IOV))
 			continue;
-		frags++;
-		bytes += frag.len;
+		nfrags++;
+		bytes += frags[i].len;
 		if (!binding_id) {
-			struct net_iov *niov = (void *)(frag.netmem & ~NET_IOV);
+			struct net_iov *niov = (void *)(frags[i].netmem & ~NET_IOV);
 
 			binding_id = BPF_CORE_READ(niov, owner, binding, id);
 		}
@@ -119,13 +123,13 @@ int BPF_PROG(acct_rx_skb, struct sk_buff *skb)
 	qs = queue_stats(skb->dev->ifindex, qmap ? qmap - 1 : 0);
 	if (qs) {
 		__sync_fetch_and_add(&qs->unreadable_skbs, 1);
-		__sync_fetch_and_add(&qs->unreadable_frags, frags);
+		__sync_fetch_and_add(&qs->unreadable_frags, nfrags);
 		__sync_fetch_and_add(&qs->unreadable_bytes, bytes);
 	}
 	bs = binding_id ? binding_stats(binding_id) : NULL;
 	if (bs) {
 		__sync_fetch_and_add(&bs->unreadable_skbs, 1);
-		__sync_fetch_and_add(&bs->unreadable_frags, frags);
+		__sync_fetch_and_add(&bs->unreadable_frags, nfrags);
 		__sync_fetch_and_add(&bs->unreadable_bytes, bytes);
 	}
 	return 0;
