@@ -12,7 +12,10 @@
 /**
  * enum devmem_direction - Direction of the data the dmabuf carries.
  * @DEVMEM_DIRECTION_RX: Received payloads land in the dmabuf.
- * @DEVMEM_DIRECTION_TX: Payloads are transmitted from the dmabuf.
+ * @DEVMEM_DIRECTION_TX: Payloads are transmitted from the dmabuf: sockets of
+ *   the device send from it with sendmsg(MSG_ZEROCOPY) and an
+ *   SCM_DEVMEM_DMABUF control message carrying the binding id, the iov bases
+ *   being offsets into the dmabuf.
  */
 enum devmem_direction {
 	DEVMEM_DIRECTION_RX,
@@ -74,6 +77,8 @@ enum {
 	DEVMEM_A_STATS_TOKENS_RECLAIMED,
 	DEVMEM_A_STATS_ALLOC_FAIL,
 	DEVMEM_A_STATS_EFAULT,
+	DEVMEM_A_STATS_TX_BYTES,
+	DEVMEM_A_STATS_TX_FRAGS,
 
 	__DEVMEM_A_STATS_MAX,
 	DEVMEM_A_STATS_MAX = (__DEVMEM_A_STATS_MAX - 1)
