@@ -9,6 +9,12 @@
  * bounce and trunc modes are what an application does without devmem TCP,
  * for the benchmark to compare against.
  *
+ * The client sends with send() from host memory (--tx copy), or from a
+ * dmabuf bound for transmit (--tx devmem: sendmsg(MSG_ZEROCOPY) whose iovs
+ * are offsets into the dmabuf, named by an SCM_DEVMEM_DMABUF cmsg carrying
+ * the binding id).  --tx bounce (memcpy out of the dmabuf, then send()) and
+ * --tx zerocopy (MSG_ZEROCOPY from host memory) are the baselines.
+ *
  * What the kernel (6.12 tcp_recvmsg_locked/tcp_recvmsg_dmabuf) promises and
  * this program relies on:
  *  - One recvmsg() never returns ordinary (readable) data and devmem data
@@ -30,6 +36,26 @@
  *    early with what it has; it never truncates (no MSG_CTRUNC).
  *  - SO_DEVMEM_DONTNEED takes at most 128 dmabuf_tokens and frees at most
  *    1024 frags per call, returning how many it freed.
+ *
+ * And for sending (devmem TX, and MSG_ZEROCOPY as since 4.14):
+ *  - sendmsg(MSG_ZEROCOPY) on a socket with SO_ZEROCOPY pins the bytes
+ *    until the skbs carrying them are freed (acked); only then does a
+ *    completion come on the error queue, so a buffer region is rewritten
+ *    only once the calls that sent it have completed.  Calls are numbered
+ *    from 0 per socket, one number per call that sent anything; a
+ *    completion (SO_EE_ORIGIN_ZEROCOPY) is the inclusive range
+ *    ee_info..ee_data, SO_EE_CODE_ZEROCOPY_COPIED if the kernel copied
+ *    instead (the kernel merges adjacent ranges, keeping the first one's
+ *    code).  Notifications use the socket's optmem: ENOBUFS until some are
+ *    read.
+ *  - With an SCM_DEVMEM_DMABUF cmsg (a __u32 binding id), iov_base is an
+ *    offset into the binding's dmabuf.  Refusals: EINVAL without
+ *    MSG_ZEROCOPY or SO_ZEROCOPY, ENOENT for an unknown (other netns,
+ *    unbound) binding, EOPNOTSUPP for an rx binding, ENODEV when the
+ *    socket's route leaves through another device (SO_BINDTODEVICE pins
+ *    it), EFAULT for an iov outside the dmabuf.
+ *  - The pattern is different on every lap of a window of any size: the
+ *    client writes each lap anew, as an application produces new data.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -63,6 +89,7 @@
 #undef iovec
 #include <linux/devmem.h>
 #include <linux/dma-buf.h>
+#include <linux/errqueue.h>
 #include <linux/netdev.h>
 #include <linux/netlink.h>
 #include <linux/udmabuf.h>
@@ -88,6 +115,15 @@
 #endif
 #ifndef SOL_NETLINK
 #define SOL_NETLINK		270
+#endif
+#ifndef SO_ZEROCOPY
+#define SO_ZEROCOPY		60
+#endif
+#ifndef MSG_ZEROCOPY
+#define MSG_ZEROCOPY		0x4000000
+#endif
+#ifndef NETDEV_CMD_BIND_TX
+#define NETDEV_CMD_BIND_TX	15
 #endif
 
 /* kernel-internal errno tcp_recvmsg_dmabuf can leak: no room for a cmsg */
@@ -119,6 +155,21 @@ static const char * const mode_names[] = {
 	[MODE_TRUNC]	= "trunc",
 };
 
+/* how the client sends */
+enum tx_mode {
+	TX_COPY,
+	TX_DEVMEM,
+	TX_BOUNCE,
+	TX_ZEROCOPY,
+};
+
+static const char * const tx_names[] = {
+	[TX_COPY]	= "copy",
+	[TX_DEVMEM]	= "devmem",
+	[TX_BOUNCE]	= "bounce",
+	[TX_ZEROCOPY]	= "zerocopy",
+};
+
 struct opts {
 	bool listen;
 	const char *connect_addr;
@@ -132,7 +183,7 @@ struct opts {
 	bool dmabuf_size_set;
 	int dmabuf_fd;
 	bool no_bind;
-	bool netdev_bind;	/* bind with the netdev family's bind-rx */
+	bool netdev_bind;	/* bind with the netdev family's bind-rx/tx */
 	enum devmem_lifetime lifetime;
 	bool lifetime_set;
 	uint32_t binding;	/* --binding: use this existing binding */
@@ -149,8 +200,11 @@ struct opts {
 	int timeout;
 	bool expect_efault;
 	bool validate;
+	enum tx_mode tx;
 	/* first server-only option seen, to refuse it in client mode */
 	const char *server_opt;
+	/* and the first client-only one, for server mode */
+	const char *client_opt;
 };
 
 struct stats {
@@ -293,10 +347,11 @@ static void cpu_times(double *user, double *sys)
 
 static const char usage_text[] =
 "Usage: devmem-nc -l -p PORT [ -a ADDR ] [ SERVER OPTIONS ] [ COMMON ]\n"
-"       devmem-nc -c ADDR -p PORT -s SIZE [ --chunk N ] [ COMMON ]\n"
+"       devmem-nc -c ADDR -p PORT -s SIZE [ CLIENT OPTIONS ] [ COMMON ]\n"
 "\n"
-"netcat for devmem TCP: the client sends SIZE bytes of a known pattern, the\n"
-"server receives them into a dmabuf and validates every byte.\n"
+"netcat for devmem TCP: the client sends SIZE bytes of a known pattern (from\n"
+"a dmabuf with --tx devmem), the server receives them into a dmabuf and\n"
+"validates every byte.\n"
 "\n"
 "Server:\n"
 "  -l, --listen           accept one connection and receive until EOF\n"
@@ -333,6 +388,22 @@ static const char usage_text[] =
 "  -p, --port PORT        server port\n"
 "  -s, --size SIZE        bytes to send\n"
 "  --chunk N              bytes per send call (default 64K)\n"
+"  --tx MODE              copy (default): send() from a host buffer\n"
+"                         devmem: sendmsg(MSG_ZEROCOPY) from a udmabuf bound\n"
+"                         for tx, iovs are dmabuf offsets (SCM_DEVMEM_DMABUF)\n"
+"                         bounce: memcpy from a udmabuf, then send()\n"
+"                         zerocopy: sendmsg(MSG_ZEROCOPY) from a host buffer\n"
+"  -b, --dmabuf-size SIZE devmem, bounce: size of the udmabuf; zerocopy: of\n"
+"                         the buffer (default 64M); at most SIZE is in flight\n"
+"  -i, --ifname IFNAME    devmem: device to bind the dmabuf to for tx; the\n"
+"                         socket is bound to it (SO_BINDTODEVICE)\n"
+"  --dmabuf-fd N          devmem: bind inherited dmabuf fd N, not a udmabuf\n"
+"  --lifetime LIFETIME    devmem: socket (default) or persistent, as above\n"
+"  --netdev-bind          devmem: bind with the netdev family's bind-tx\n"
+"  --binding ID           devmem: do not bind, send from existing tx binding\n"
+"                         ID: its dmabuf is --dmabuf-fd N if given (no\n"
+"                         privilege needed), else the devmem family's\n"
+"                         dmabuf-get; -i then only binds the socket\n"
 "\n"
 "Common:\n"
 "  --timeout SEC          give up after SEC seconds without progress\n"
@@ -345,7 +416,10 @@ static const char usage_text[] =
 "SIZE takes a K, M, G or T suffix (powers of 1024).\n"
 "In devmem mode the server binds with the devmem generic netlink family\n"
 "(bind: ifindex, fd, queues, direction rx, lifetime) and keeps its netlink\n"
-"socket open until it exits.\n"
+"socket open until it exits; so does the client with --tx devmem (bind:\n"
+"ifindex, fd, direction tx, lifetime).  With --tx devmem and zerocopy the\n"
+"client waits for a region's completions (error queue) before it writes\n"
+"the region again, and for all of them before it exits.\n"
 "Exit status: 0 ok, 1 runtime error or invalid bytes, 2 usage error.\n";
 
 /* --- option parsing ----------------------------------------------------- */
@@ -460,6 +534,7 @@ enum {
 	OPT_NETDEV_BIND,
 	OPT_LIFETIME,
 	OPT_BINDING,
+	OPT_TX,
 };
 
 static const struct option long_opts[] = {
@@ -487,6 +562,7 @@ static const struct option long_opts[] = {
 	{ "netdev-bind",	no_argument,		NULL, OPT_NETDEV_BIND },
 	{ "lifetime",		required_argument,	NULL, OPT_LIFETIME },
 	{ "binding",		required_argument,	NULL, OPT_BINDING },
+	{ "tx",			required_argument,	NULL, OPT_TX },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -503,6 +579,51 @@ static void set_mode(struct opts *o, const char *opt, enum mode mode)
 		usage_error("%s conflicts with %s", opt, o->mode_opt);
 	o->mode = mode;
 	o->mode_opt = opt;
+}
+
+/* -i, -b and the binding options of the client, per --tx mode */
+static void check_client_opts(const struct opts *o)
+{
+	const char *bad = NULL;
+
+	if (o->tx != TX_DEVMEM) {
+		if (o->ifname)
+			bad = "-i";
+		else if (o->netdev_bind)
+			bad = "--netdev-bind";
+		else if (o->lifetime_set)
+			bad = "--lifetime";
+		else if (o->binding_set)
+			bad = "--binding";
+		else if (o->dmabuf_fd >= 0)
+			bad = "--dmabuf-fd";
+		if (bad)
+			usage_error("%s only applies to --tx devmem", bad);
+	}
+	if (o->tx == TX_COPY && o->dmabuf_size_set)
+		usage_error("-b only applies to --tx devmem, bounce and zerocopy (--tx copy sends from a buffer of --chunk bytes)");
+	if (o->dmabuf_size_set &&
+	    (!o->dmabuf_size || o->dmabuf_size % sysconf(_SC_PAGESIZE)))
+		usage_error("-b: size must be a non-zero multiple of the page size (%ld)",
+			    sysconf(_SC_PAGESIZE));
+	if (o->tx != TX_DEVMEM)
+		return;
+
+	if (o->binding_set) {
+		/* the binding exists: it has its device, dmabuf, lifetime */
+		if (o->dmabuf_size_set)
+			usage_error("-b conflicts with --binding (no udmabuf is created: the dmabuf is the binding's own)");
+		if (o->netdev_bind)
+			usage_error("--netdev-bind conflicts with --binding (which never binds)");
+		if (o->lifetime_set)
+			usage_error("--lifetime conflicts with --binding (the binding has its own)");
+	} else if (!o->ifname) {
+		usage_error("-i IFNAME is required with --tx devmem (or --binding)");
+	}
+	if (o->netdev_bind && o->lifetime == DEVMEM_LIFETIME_PERSISTENT)
+		usage_error("--lifetime persistent conflicts with --netdev-bind (bind-tx bindings end with their netlink socket)");
+	if (o->dmabuf_fd >= 0 && o->dmabuf_size_set)
+		usage_error("-b: the size of --dmabuf-fd is the dmabuf's own");
 }
 
 static void parse_opts(struct opts *o, int argc, char **argv)
@@ -539,7 +660,6 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case 'i':
 			o->ifname = optarg;
-			o->server_opt = o->server_opt ?: "-i";
 			break;
 		case 'q':
 			o->queues_arg = optarg;
@@ -549,7 +669,6 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		case 'b':
 			o->dmabuf_size = parse_size("-b", optarg);
 			o->dmabuf_size_set = true;
-			o->server_opt = o->server_opt ?: "-b";
 			break;
 		case 's':
 			o->size = parse_size("-s", optarg);
@@ -564,7 +683,6 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		case OPT_DMABUF_FD:
 			o->dmabuf_fd = parse_uint("--dmabuf-fd", optarg,
 						  INT_MAX);
-			o->server_opt = o->server_opt ?: "--dmabuf-fd";
 			break;
 		case OPT_NO_BIND:
 			o->no_bind = true;
@@ -616,7 +734,6 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case OPT_NETDEV_BIND:
 			o->netdev_bind = true;
-			o->server_opt = o->server_opt ?: "--netdev-bind";
 			break;
 		case OPT_LIFETIME:
 			if (!strcmp(optarg, "persistent"))
@@ -627,7 +744,6 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 				usage_error("--lifetime: unknown lifetime '%s' (persistent, socket)",
 					    optarg);
 			o->lifetime_set = true;
-			o->server_opt = o->server_opt ?: "--lifetime";
 			break;
 		case OPT_BINDING:
 			o->binding = parse_uint("--binding", optarg,
@@ -635,7 +751,16 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			if (!o->binding)
 				usage_error("--binding: binding ids start at 1");
 			o->binding_set = true;
-			o->server_opt = o->server_opt ?: "--binding";
+			break;
+		case OPT_TX:
+			for (i = 0; i < (int)ARRAY_SIZE(tx_names); i++)
+				if (!strcmp(optarg, tx_names[i]))
+					break;
+			if (i == ARRAY_SIZE(tx_names))
+				usage_error("--tx: unknown mode '%s' (copy, devmem, bounce, zerocopy)",
+					    optarg);
+			o->tx = i;
+			o->client_opt = o->client_opt ?: "--tx";
 			break;
 		case ':':
 			usage_error("option %s needs an argument",
@@ -664,8 +789,11 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			o->chunk = 64 * KiB;
 		if (!o->chunk || o->chunk > INT_MAX)
 			usage_error("--chunk: must be 1..%d", INT_MAX);
+		check_client_opts(o);
 		return;
 	}
+	if (o->client_opt)
+		usage_error("%s is a client option (-c)", o->client_opt);
 
 	if (!chunk_set)
 		o->chunk = MiB;
@@ -813,7 +941,8 @@ static int dmabuf_map(struct dmabuf *db, const struct opts *o)
 {
 	int prot = PROT_READ;
 
-	if (o->mode == MODE_BOUNCE)
+	/* the bounce server copies into it, the client writes the pattern */
+	if (o->mode == MODE_BOUNCE || !o->listen)
 		prot |= PROT_WRITE;
 	db->map = mmap(NULL, db->size, prot, MAP_SHARED, db->fd, 0);
 	if (db->map == MAP_FAILED) {
@@ -1147,13 +1276,22 @@ static void binding_info_cb(struct nlattr *attrs, int len, void *arg)
 
 #define HINT_ADMIN(who)	{ EPERM, "; " who " needs CAP_NET_ADMIN" }
 #define HINT_DEVICE	{ EOPNOTSUPP, "; the device cannot restart queues or take a memory provider" }
+#define HINT_TX_DEVICE	{ EOPNOTSUPP, "; the device cannot transmit from device memory" }
 
 static const struct errno_hint bind_rx_hints[] = {
 	HINT_ADMIN("bind-rx"), HINT_DEVICE, { 0, NULL },
 };
 
+static const struct errno_hint bind_tx_hints[] = {
+	HINT_ADMIN("bind-tx"), HINT_TX_DEVICE, { 0, NULL },
+};
+
 static const struct errno_hint devmem_bind_hints[] = {
 	HINT_ADMIN("the devmem family"), HINT_DEVICE, { 0, NULL },
+};
+
+static const struct errno_hint devmem_bind_tx_hints[] = {
+	HINT_ADMIN("the devmem family"), HINT_TX_DEVICE, { 0, NULL },
 };
 
 static const struct errno_hint devmem_id_hints[] = {
@@ -1188,7 +1326,22 @@ static int put_bind_rx(struct nl_msg *nlmsg, int family, const struct opts *o,
 	return 0;
 }
 
-/* devmem bind: one flat u32 queues attribute per queue. */
+/* netdev bind-tx: the device and the dmabuf, no queues. */
+static int put_bind_tx(struct nl_msg *nlmsg, int family, unsigned int ifindex,
+		       int dmabuf_fd)
+{
+	if (!genlmsg_put(nlmsg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0,
+			 NETDEV_CMD_BIND_TX, NETDEV_FAMILY_VERSION) ||
+	    nla_put_u32(nlmsg, NETDEV_A_DMABUF_IFINDEX, ifindex) ||
+	    nla_put_u32(nlmsg, NETDEV_A_DMABUF_FD, dmabuf_fd))
+		return -1;
+	return 0;
+}
+
+/*
+ * devmem bind: one flat u32 queues attribute per queue for rx; a tx binding
+ * (the client's) has none.
+ */
 static int put_devmem_bind(struct nl_msg *nlmsg, int family,
 			   const struct opts *o, unsigned int ifindex,
 			   int dmabuf_fd)
@@ -1200,32 +1353,38 @@ static int put_devmem_bind(struct nl_msg *nlmsg, int family,
 	    nla_put_u32(nlmsg, DEVMEM_A_BINDING_IFINDEX, ifindex) ||
 	    nla_put_u32(nlmsg, DEVMEM_A_BINDING_FD, dmabuf_fd))
 		return -1;
-	for (i = 0; i < o->nr_queues; i++)
+	for (i = 0; o->listen && i < o->nr_queues; i++)
 		if (nla_put_u32(nlmsg, DEVMEM_A_BINDING_QUEUES, o->queues[i]))
 			return -1;
 	if (nla_put_u32(nlmsg, DEVMEM_A_BINDING_DIRECTION,
-			DEVMEM_DIRECTION_RX) ||
+			o->listen ? DEVMEM_DIRECTION_RX :
+				    DEVMEM_DIRECTION_TX) ||
 	    nla_put_u32(nlmsg, DEVMEM_A_BINDING_LIFETIME, o->lifetime))
 		return -1;
 	return 0;
 }
 
 /*
- * Bind the dmabuf to the rx queues, with the devmem family (or the netdev
- * family's bind-rx with --netdev-bind).  A binding of lifetime socket lives
- * as long as the returned socket, so the caller keeps it open until it is
- * done receiving.
+ * Bind the dmabuf, with the devmem family (or the netdev family's bind-rx
+ * or bind-tx with --netdev-bind): the server to its rx queues, the client
+ * for transmit on its device.  A binding of lifetime socket lives as long
+ * as the returned socket, so the caller keeps it open until it is done
+ * receiving, or until its last send has completed.
  */
 static struct nl_sock *bind_dmabuf(const struct opts *o, int dmabuf_fd,
 				   uint32_t *id)
 {
+	bool tx = !o->listen;
 	struct u32_reply rep = {
 		.type = o->netdev_bind ? NETDEV_A_DMABUF_ID :
 					 DEVMEM_A_BINDING_ID,
 	};
 	struct nl_req req = {
-		.what = o->netdev_bind ? "bind-rx" : "devmem bind",
-		.hints = o->netdev_bind ? bind_rx_hints : devmem_bind_hints,
+		.what = o->netdev_bind ? (tx ? "bind-tx" : "bind-rx") :
+					 "devmem bind",
+		.hints = o->netdev_bind ? (tx ? bind_tx_hints : bind_rx_hints) :
+					  (tx ? devmem_bind_tx_hints :
+						devmem_bind_hints),
 		.reply = u32_reply_cb,
 		.arg = &rep,
 	};
@@ -1243,7 +1402,8 @@ static struct nl_sock *bind_dmabuf(const struct opts *o, int dmabuf_fd,
 	if (o->netdev_bind)
 		sk = genl_open(NETDEV_FAMILY_NAME, &family, "");
 	else
-		sk = genl_open(DEVMEM_FAMILY_NAME, &family,
+		sk = genl_open(DEVMEM_FAMILY_NAME, &family, tx ?
+			       "; --netdev-bind binds with the netdev family's bind-tx" :
 			       "; --netdev-bind binds with the netdev family's bind-rx");
 	if (!sk)
 		return NULL;
@@ -1251,6 +1411,8 @@ static struct nl_sock *bind_dmabuf(const struct opts *o, int dmabuf_fd,
 	nlmsg = nlmsg_alloc();
 	if (!nlmsg)
 		ret = -1;
+	else if (o->netdev_bind && tx)
+		ret = put_bind_tx(nlmsg, family, ifindex, dmabuf_fd);
 	else if (o->netdev_bind)
 		ret = put_bind_rx(nlmsg, family, o, ifindex, dmabuf_fd);
 	else
@@ -1294,12 +1456,14 @@ static struct nl_msg *devmem_id_msg(int family, uint8_t cmd, uint32_t id)
 }
 
 /*
- * --binding ID: receive into a binding someone else made.  binding-get says
- * what it is bound to; dmabuf-get installs a new fd of its dmabuf in this
- * process, which is mapped like our own udmabuf.
+ * --binding ID: receive into (or, the client, send from) a binding someone
+ * else made.  binding-get says what it is bound to; dmabuf-get installs a
+ * new fd of its dmabuf in this process, which is mapped like our own
+ * udmabuf.
  */
 static int binding_attach(const struct opts *o, struct dmabuf *db)
 {
+	uint32_t want = o->listen ? DEVMEM_DIRECTION_RX : DEVMEM_DIRECTION_TX;
 	struct binding_info bi = { 0 };
 	struct u32_reply fdrep = { .type = DEVMEM_A_BINDING_FD };
 	struct nl_req get = {
@@ -1338,9 +1502,11 @@ static int binding_attach(const struct opts *o, struct dmabuf *db)
 		     get.what);
 		goto out;
 	}
-	if (bi.have_direction && bi.direction != DEVMEM_DIRECTION_RX) {
-		fail("--binding %u: not an rx binding (direction %u)",
-		     o->binding, bi.direction);
+	if (bi.have_direction && bi.direction != want) {
+		fail("--binding %u: not %s binding (direction %s)",
+		     o->binding, o->listen ? "an rx" : "a tx",
+		     bi.direction == DEVMEM_DIRECTION_RX ? "rx" :
+		     bi.direction == DEVMEM_DIRECTION_TX ? "tx" : "unknown");
 		goto out;
 	}
 
@@ -1375,11 +1541,17 @@ static int binding_attach(const struct opts *o, struct dmabuf *db)
 	}
 	if (bi.have_ifindex && !if_indextoname(bi.ifindex, ifname))
 		snprintf(ifname, sizeof(ifname), "?");
-	msg("using binding %u: dmabuf fd %d (%" PRIu64 " bytes), bound to %s (ifindex %u) rx queues %s",
-	    o->binding, db->fd, db->size, ifname, bi.ifindex,
-	    bi.queues[0] ? bi.queues : "?");
+	if (o->listen)
+		msg("using binding %u: dmabuf fd %d (%" PRIu64 " bytes), bound to %s (ifindex %u) rx queues %s",
+		    o->binding, db->fd, db->size, ifname, bi.ifindex,
+		    bi.queues[0] ? bi.queues : "?");
+	else
+		msg("using binding %u: dmabuf fd %d (%" PRIu64 " bytes), bound to %s (ifindex %u) for tx",
+		    o->binding, db->fd, db->size, ifname, bi.ifindex);
 	if (bi.have_state && bi.state == DEVMEM_STATE_DRAINING)
-		msg("warning: binding %u is draining (unbound): no new packets land in its dmabuf",
+		msg(o->listen ?
+		    "warning: binding %u is draining (unbound): no new packets land in its dmabuf" :
+		    "warning: binding %u is draining (unbound): sendmsg will refuse it",
 		    o->binding);
 	err = dmabuf_map(db, o);
 out:
@@ -2100,6 +2272,550 @@ out:
 	return err || st.errors ? 1 : 0;
 }
 
+/* --- client ------------------------------------------------------------- */
+
+struct tx_stats {
+	uint64_t bytes;
+	uint64_t calls;			/* send/sendmsg calls that sent bytes */
+	uint64_t completions;		/* MSG_ZEROCOPY calls known complete */
+	uint64_t completions_copied;	/* of those, ones the kernel copied */
+	/*
+	 * Bytes copied on the way out: by the kernel (send(), or a zerocopy
+	 * call it reported as copied) plus this process's own memcpy out of
+	 * the dmabuf (bounce).
+	 */
+	uint64_t copied_bytes;
+	double seconds;
+	/* CPU time of this process from connect() to the end of the transfer */
+	double cpu_user;
+	double cpu_sys;
+	/* the family that made the tx binding: "devmem", "netdev" or "none" */
+	const char *family;
+	bool have_binding_id;
+	uint32_t binding_id;
+};
+
+/*
+ * What the client sends from.  Stream offset i lives at window offset
+ * i % size: a lap of the window holds a new stretch of the stream, so its
+ * bytes are written again (pattern.h: every lap differs) once the previous
+ * lap's are no longer needed.
+ */
+struct tx_buf {
+	struct dmabuf db;	/* devmem, bounce: the dmabuf is the window */
+	uint8_t *win;		/* the window: db.map, or host memory (zerocopy) */
+	uint64_t size;		/* its size: at most this much is in flight */
+	uint64_t filled;	/* the pattern is in place up to this offset */
+	uint8_t *chunk;		/* copy, bounce: what send() copies from */
+};
+
+/* Write the pattern into the window for the stream up to @upto. */
+static int tx_fill(struct tx_buf *tb, uint64_t upto)
+{
+	bool dmabuf = tb->win == tb->db.map;
+
+	if (dmabuf && dmabuf_sync(&tb->db, DMA_BUF_SYNC_START |
+					   DMA_BUF_SYNC_WRITE))
+		return -1;
+	while (tb->filled < upto) {
+		uint64_t off = tb->filled % tb->size;
+		uint64_t n = upto - tb->filled;
+
+		if (n > tb->size - off)
+			n = tb->size - off;
+		devmem_pattern_fill(tb->win + off, tb->filled, n);
+		tb->filled += n;
+	}
+	if (dmabuf && dmabuf_sync(&tb->db, DMA_BUF_SYNC_END |
+					   DMA_BUF_SYNC_WRITE))
+		return -1;
+	return 0;
+}
+
+/* One MSG_ZEROCOPY sendmsg call not yet known complete. */
+struct zc_call {
+	uint64_t end;		/* stream offset after its last byte */
+	uint32_t len;
+	bool done;
+};
+
+/*
+ * The calls in flight, oldest first.  The kernel numbers a socket's
+ * zerocopy calls from 0, one number per call that sends anything (a call
+ * that fails having sent nothing gives its number back), and reports
+ * completions as inclusive ranges of numbers, not necessarily in order.
+ */
+struct zc_ring {
+	struct zc_call *calls;
+	size_t head, tail, cap;
+	uint32_t head_id;	/* the kernel's number of calls[head] */
+	uint64_t done_end;	/* every byte before this has completed */
+};
+
+static size_t zc_pending(const struct zc_ring *r)
+{
+	return r->tail - r->head;
+}
+
+static int zc_push(struct zc_ring *r, uint64_t end, uint32_t len)
+{
+	if (r->tail == r->cap) {
+		if (r->head && r->head >= r->cap / 2) {
+			memmove(r->calls, r->calls + r->head,
+				zc_pending(r) * sizeof(*r->calls));
+			r->tail -= r->head;
+			r->head = 0;
+		} else {
+			size_t cap = r->cap ? r->cap * 2 : 1024;
+			void *calls = realloc(r->calls, cap * sizeof(*r->calls));
+
+			if (!calls)
+				return fail("out of memory tracking %zu sendmsg calls",
+					    zc_pending(r));
+			r->calls = calls;
+			r->cap = cap;
+		}
+	}
+	r->calls[r->tail].end = end;
+	r->calls[r->tail].len = len;
+	r->calls[r->tail].done = false;
+	r->tail++;
+	return 0;
+}
+
+/* Calls @lo..@hi completed (@copied: the kernel copied their bytes). */
+static int zc_complete(struct zc_ring *r, uint32_t lo, uint32_t hi,
+		       bool copied, struct tx_stats *st)
+{
+	uint32_t first = lo - r->head_id, n = hi - lo;
+	uint64_t i;
+
+	if ((uint64_t)first + n >= zc_pending(r)) {
+		if (!zc_pending(r))
+			return fail("zerocopy completion for sendmsg calls %u-%u, but none is in flight",
+				    lo, hi);
+		return fail("zerocopy completion for sendmsg calls %u-%u, but only %u-%u are in flight",
+			    lo, hi, r->head_id,
+			    r->head_id + (uint32_t)zc_pending(r) - 1);
+	}
+	for (i = 0; i <= n; i++) {
+		struct zc_call *c = &r->calls[r->head + first + i];
+
+		if (c->done)
+			return fail("zerocopy completion for sendmsg call %u twice",
+				    lo + (uint32_t)i);
+		c->done = true;
+		st->completions++;
+		if (copied) {
+			st->completions_copied++;
+			st->copied_bytes += c->len;
+		}
+	}
+	while (r->head < r->tail && r->calls[r->head].done) {
+		r->done_end = r->calls[r->head].end;
+		r->head++;
+		r->head_id++;
+	}
+	return 0;
+}
+
+/* Read every completion queued on the socket's error queue. */
+static int zc_reap(int fd, struct zc_ring *r, struct tx_stats *st)
+{
+	for (;;) {
+		union {
+			char buf[CMSG_SPACE(sizeof(struct sock_extended_err) +
+					    sizeof(struct sockaddr_in6))];
+			struct cmsghdr align;
+		} ctrl;
+		struct msghdr m = {
+			.msg_control = ctrl.buf,
+			.msg_controllen = sizeof(ctrl.buf),
+		};
+		struct sock_extended_err ee;
+		struct cmsghdr *cm;
+		bool found = false;
+
+		if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
+			if (errno == EAGAIN)
+				return 0;
+			if (errno == EINTR)
+				continue;
+			return fail("recvmsg(MSG_ERRQUEUE): %s (%s)",
+				    strerror(errno), errno_name(errno));
+		}
+		if (m.msg_flags & MSG_CTRUNC)
+			return fail("recvmsg(MSG_ERRQUEUE): control data truncated (MSG_CTRUNC)");
+		for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+			if (!(cm->cmsg_level == SOL_IP &&
+			      cm->cmsg_type == IP_RECVERR) &&
+			    !(cm->cmsg_level == SOL_IPV6 &&
+			      cm->cmsg_type == IPV6_RECVERR))
+				continue;
+			if (cm->cmsg_len < CMSG_LEN(sizeof(ee)))
+				return fail("recvmsg(MSG_ERRQUEUE): short extended error (%zu bytes)",
+					    (size_t)cm->cmsg_len);
+			memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
+			found = true;
+			if (ee.ee_origin != SO_EE_ORIGIN_ZEROCOPY)
+				return fail("error queue: %s (%s), origin %u: not a zerocopy completion",
+					    strerror(ee.ee_errno),
+					    errno_name(ee.ee_errno),
+					    ee.ee_origin);
+			if (zc_complete(r, ee.ee_info, ee.ee_data,
+					ee.ee_code & SO_EE_CODE_ZEROCOPY_COPIED,
+					st))
+				return -1;
+		}
+		if (!found)
+			return fail("recvmsg(MSG_ERRQUEUE): a message with no extended error");
+	}
+}
+
+/*
+ * Wait until the calls that sent the stream up to @need have completed,
+ * reading the error queue as completions arrive (poll reports POLLERR
+ * while it holds any).
+ */
+static int zc_wait(int fd, const struct opts *o, struct zc_ring *r,
+		   struct tx_stats *st, uint64_t need)
+{
+	while (r->done_end < need) {
+		struct pollfd pfd = { .fd = fd };
+		uint64_t before = st->completions;
+		socklen_t len = sizeof(int);
+		int ret, err = 0;
+
+		ret = poll(&pfd, 1, o->timeout ? o->timeout * 1000 : -1);
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			return fail("poll: %s", strerror(errno));
+		}
+		if (!ret)
+			return fail("%zu sendmsg calls (%" PRIu64 " bytes) not completed after %d s",
+				    zc_pending(r), st->bytes - r->done_end,
+				    o->timeout);
+		if (zc_reap(fd, r, st))
+			return -1;
+		if (st->completions != before)
+			continue;
+		/* woken with no completion queued: the connection failed */
+		if (!getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) && err)
+			return fail("connection failed: %s (%s) with %zu sendmsg calls not completed",
+				    strerror(err), errno_name(err),
+				    zc_pending(r));
+		if (pfd.revents & (POLLHUP | POLLNVAL))
+			return fail("connection closed with %zu sendmsg calls not completed",
+				    zc_pending(r));
+	}
+	return 0;
+}
+
+/* After "sendmsg: <strerror> (<ENAME>)": what the kernel's refusal means. */
+static void sendmsg_hint(const struct opts *o, uint32_t binding, int err)
+{
+	if (o->tx != TX_DEVMEM)
+		return;
+	switch (err) {
+	case EINVAL:
+		msg("devmem sendmsg needs MSG_ZEROCOPY on a socket with SO_ZEROCOPY, and one SCM_DEVMEM_DMABUF cmsg");
+		break;
+	case ENOENT:
+		msg("binding %u: no such tx binding in this network namespace, or it is unbound",
+		    binding);
+		break;
+	case EOPNOTSUPP:
+		msg("binding %u is not a tx binding (or the kernel cannot send from device memory)",
+		    binding);
+		break;
+	case ENODEV:
+		msg("the route to %s leaves through another device than binding %u's%s",
+		    o->connect_addr, binding,
+		    o->ifname ? "" : " (-i IFNAME binds the socket to a device)");
+		break;
+	case EFAULT:
+		msg("an iov lies outside binding %u's dmabuf", binding);
+		break;
+	}
+}
+
+/*
+ * devmem, zerocopy: sendmsg(MSG_ZEROCOPY) from the window, at most its size
+ * in flight.  devmem iovs are offsets into the dmabuf, named by the
+ * binding id in an SCM_DEVMEM_DMABUF cmsg.
+ */
+static int send_zerocopy(int fd, const struct opts *o, struct tx_buf *tb,
+			 struct tx_stats *st)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(uint32_t))];
+		struct cmsghdr align;
+	} ctrl;
+	bool devmem = o->tx == TX_DEVMEM;
+	struct zc_ring r = { 0 };
+	struct progress pg;
+	int err = 0;
+
+	memset(&ctrl, 0, sizeof(ctrl));
+	if (devmem) {
+		struct msghdr m = {
+			.msg_control = ctrl.buf,
+			.msg_controllen = sizeof(ctrl.buf),
+		};
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_DEVMEM_DMABUF;
+		cm->cmsg_len = CMSG_LEN(sizeof(uint32_t));
+		memcpy(CMSG_DATA(cm), &st->binding_id, sizeof(uint32_t));
+	}
+
+	progress_init(&pg, o);
+	while (st->bytes < o->size) {
+		uint64_t s = st->bytes, len = o->size - s, off;
+		struct iovec iov[2];
+		struct msghdr m = { .msg_iov = iov };
+		ssize_t ret;
+
+		if (len > o->chunk)
+			len = o->chunk;
+		if (len > tb->size)
+			len = tb->size;
+		/* this part of the window last held [s - size, s + len - size) */
+		if (s + len > tb->size) {
+			err = zc_wait(fd, o, &r, st, s + len - tb->size);
+			if (err)
+				break;
+		}
+		if (tb->filled < s + len) {
+			uint64_t upto = r.done_end + tb->size;
+
+			err = tx_fill(tb, upto < o->size ? upto : o->size);
+			if (err)
+				break;
+		}
+
+		off = s % tb->size;
+		iov[0].iov_len = len < tb->size - off ? len : tb->size - off;
+		iov[1].iov_len = len - iov[0].iov_len;
+		if (devmem) {
+			/* offsets into the dmabuf, not addresses */
+			iov[0].iov_base = (void *)(uintptr_t)off;
+			iov[1].iov_base = (void *)(uintptr_t)0;
+			m.msg_control = ctrl.buf;
+			m.msg_controllen = sizeof(ctrl.buf);
+		} else {
+			iov[0].iov_base = tb->win + off;
+			iov[1].iov_base = tb->win;
+		}
+		m.msg_iovlen = iov[1].iov_len ? 2 : 1;
+
+		ret = sendmsg(fd, &m, MSG_ZEROCOPY | MSG_NOSIGNAL);
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS && zc_pending(&r)) {
+				/* no optmem for another notification yet */
+				err = zc_wait(fd, o, &r, st,
+					      r.calls[r.head].end);
+				if (err)
+					break;
+				continue;
+			}
+			if (errno == EAGAIN) {
+				err = fail("sendmsg: no progress for %d s after %" PRIu64 " bytes (timeout)",
+					   o->timeout, st->bytes);
+				break;
+			}
+			err = fail("sendmsg: %s (%s)", strerror(errno),
+				   errno_name(errno));
+			sendmsg_hint(o, st->binding_id, errno);
+			break;
+		}
+		err = zc_push(&r, s + ret, ret);
+		if (err)
+			break;
+		st->bytes += ret;
+		st->calls++;
+		/* keep notifications from piling up on the error queue */
+		if (!(st->calls % 64)) {
+			err = zc_reap(fd, &r, st);
+			if (err)
+				break;
+		}
+		progress_tick(&pg, "sent", st->bytes, o->size);
+	}
+	progress_done(&pg);
+	/* every call must complete before the window (and binding) go */
+	if (!err)
+		err = zc_wait(fd, o, &r, st, st->bytes);
+	free(r.calls);
+	return err;
+}
+
+static int send_all(int fd, const struct opts *o, const uint8_t *buf,
+		    size_t len, struct tx_stats *st)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t ret = send(fd, buf + done, len - done, MSG_NOSIGNAL);
+
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return fail("send: no progress for %d s after %" PRIu64 " bytes (timeout)",
+					    o->timeout, st->bytes);
+			return fail("send: %s after %" PRIu64 " bytes",
+				    strerror(errno), st->bytes);
+		}
+		done += ret;
+		st->bytes += ret;
+		st->calls++;
+		/* send() copied them into the socket's buffers */
+		st->copied_bytes += ret;
+	}
+	return 0;
+}
+
+/*
+ * copy: send() the pattern from a host buffer.  bounce: what applications
+ * do without devmem TX, memcpy each chunk out of the dmabuf first.
+ */
+static int send_copy(int fd, const struct opts *o, struct tx_buf *tb,
+		     struct tx_stats *st)
+{
+	struct progress pg;
+	int err = 0;
+
+	progress_init(&pg, o);
+	while (st->bytes < o->size) {
+		uint64_t s = st->bytes, len = o->size - s;
+
+		if (len > o->chunk)
+			len = o->chunk;
+		if (o->tx == TX_BOUNCE) {
+			uint64_t off = s % tb->size, n;
+
+			if (len > tb->size)
+				len = tb->size;
+			if (tb->filled < s + len) {
+				uint64_t upto = s + tb->size;
+
+				err = tx_fill(tb, upto < o->size ? upto :
+								  o->size);
+				if (err)
+					break;
+			}
+			err = dmabuf_sync(&tb->db, DMA_BUF_SYNC_START |
+						   DMA_BUF_SYNC_READ);
+			if (err)
+				break;
+			n = len < tb->size - off ? len : tb->size - off;
+			memcpy(tb->chunk, tb->win + off, n);
+			memcpy(tb->chunk + n, tb->win, len - n);
+			st->copied_bytes += len;
+			err = dmabuf_sync(&tb->db, DMA_BUF_SYNC_END |
+						   DMA_BUF_SYNC_READ);
+			if (err)
+				break;
+		} else {
+			devmem_pattern_fill(tb->chunk, s, len);
+		}
+		err = send_all(fd, o, tb->chunk, len, st);
+		if (err)
+			break;
+		progress_tick(&pg, "sent", st->bytes, o->size);
+	}
+	progress_done(&pg);
+	return err;
+}
+
+/*
+ * The window and, for devmem, the tx binding.  A binding of lifetime socket
+ * lives as long as *nl, which the caller closes after the TCP socket.
+ */
+static int tx_setup(const struct opts *o, struct tx_buf *tb,
+		    struct tx_stats *st, struct nl_sock **nl)
+{
+	uint64_t chunk = o->chunk;
+
+	if (o->tx == TX_COPY) {
+		tb->chunk = malloc(o->chunk);
+		return tb->chunk ? 0 : fail("out of memory");
+	}
+	if (o->tx == TX_ZEROCOPY) {
+		tb->size = o->dmabuf_size;
+		tb->win = malloc(tb->size);
+		if (!tb->win)
+			return fail("out of memory for a %" PRIu64 "-byte buffer",
+				    tb->size);
+		return 0;
+	}
+
+	if (o->tx == TX_DEVMEM && o->binding_set && o->dmabuf_fd < 0) {
+		if (binding_attach(o, &tb->db))
+			return -1;
+	} else if (dmabuf_setup(&tb->db, o)) {
+		return -1;
+	}
+	tb->win = tb->db.map;
+	tb->size = tb->db.size;
+
+	if (o->tx == TX_BOUNCE) {
+		if (chunk > tb->size)
+			chunk = tb->size;
+		tb->chunk = malloc(chunk);
+		return tb->chunk ? 0 : fail("out of memory");
+	}
+
+	if (o->binding_set) {
+		st->binding_id = o->binding;
+		st->have_binding_id = true;
+		return 0;
+	}
+	st->family = o->netdev_bind ? "netdev" : "devmem";
+	*nl = bind_dmabuf(o, tb->db.fd, &st->binding_id);
+	if (!*nl)
+		return -1;
+	st->have_binding_id = true;
+	msg("bound dmabuf id %u (%" PRIu64 " bytes) to %s for tx (%s family, lifetime %s)",
+	    st->binding_id, tb->size, o->ifname, st->family,
+	    lifetime_names[o->lifetime]);
+	if (o->lifetime == DEVMEM_LIFETIME_PERSISTENT)
+		msg("binding %u is persistent: it stays after devmem-nc exits; unbind it with the devmem family: tools/ynl devmem --do unbind --json '{\"id\": %u}'",
+		    st->binding_id, st->binding_id);
+	return 0;
+}
+
+static void tx_teardown(struct tx_buf *tb)
+{
+	if (tb->win != tb->db.map)
+		free(tb->win);
+	free(tb->chunk);
+	dmabuf_teardown(&tb->db);
+}
+
+/* Options that take effect only before connect(): the route they pick. */
+static int client_sockopts(int fd, const struct opts *o)
+{
+	int one = 1;
+
+	if ((o->tx == TX_DEVMEM || o->tx == TX_ZEROCOPY) &&
+	    setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)) < 0)
+		return fail("SO_ZEROCOPY: %s (%s)", strerror(errno),
+			    errno_name(errno));
+	/* devmem: the route must leave through the binding's device */
+	if (o->tx == TX_DEVMEM && o->ifname &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, o->ifname,
+		       strlen(o->ifname)) < 0)
+		return fail("SO_BINDTODEVICE %s: %s (%s)", o->ifname,
+			    strerror(errno), errno_name(errno));
+	return 0;
+}
+
 static int connect_to(const struct opts *o)
 {
 	struct addrinfo hints = {
@@ -2120,6 +2836,11 @@ static int connect_to(const struct opts *o)
 			continue;
 		}
 		set_timeouts(fd, o->timeout);
+		if (client_sockopts(fd, o)) {
+			close(fd);
+			freeaddrinfo(res);
+			return -1;
+		}
 		if (!connect(fd, ai->ai_addr, ai->ai_addrlen))
 			break;
 		err = errno;
@@ -2134,89 +2855,121 @@ static int connect_to(const struct opts *o)
 	return fd;
 }
 
-static int run_client(const struct opts *o)
+/* End the stream, then wait for the server to close: it has checked it all. */
+static int client_finish(int fd, const struct opts *o)
 {
-	uint64_t sent = 0;
-	struct progress pg;
-	double start, secs;
-	uint8_t *buf;
 	char drain[4096];
-	int fd, err = 0;
 	ssize_t ret;
 
-	buf = malloc(o->chunk);
-	if (!buf) {
-		fail("out of memory");
-		return 1;
-	}
-	fd = connect_to(o);
-	if (fd < 0) {
-		free(buf);
-		return 1;
-	}
-
-	start = now();
-	progress_init(&pg, o);
-	while (sent < o->size) {
-		size_t len = o->chunk, done = 0;
-
-		if (len > o->size - sent)
-			len = o->size - sent;
-		devmem_pattern_fill(buf, sent, len);
-		while (done < len) {
-			ret = send(fd, buf + done, len - done, MSG_NOSIGNAL);
-			if (ret < 0) {
-				if (errno == EINTR)
-					continue;
-				if (errno == EAGAIN)
-					err = fail("send: no progress for %d s after %" PRIu64 " bytes (timeout)",
-						   o->timeout, sent + done);
-				else
-					err = fail("send: %s after %" PRIu64 " bytes",
-						   strerror(errno),
-						   sent + done);
-				goto out;
-			}
-			done += ret;
-		}
-		sent += len;
-		progress_tick(&pg, "sent", sent, o->size);
-	}
-	progress_done(&pg);
-
-	if (shutdown(fd, SHUT_WR) < 0) {
-		err = fail("shutdown: %s", strerror(errno));
-		goto out;
-	}
-	/* the server closes once it has read (and checked) everything */
+	if (shutdown(fd, SHUT_WR) < 0)
+		return fail("shutdown: %s", strerror(errno));
 	for (;;) {
 		ret = recv(fd, drain, sizeof(drain), 0);
 		if (ret > 0 || (ret < 0 && errno == EINTR))
 			continue;
-		if (ret < 0) {
-			if (errno == EAGAIN)
-				err = fail("server did not close the connection within %d s",
-					   o->timeout);
-			else
-				err = fail("waiting for the server to close: %s",
-					   strerror(errno));
-		}
-		break;
+		if (!ret)
+			return 0;
+		if (errno == EAGAIN)
+			return fail("server did not close the connection within %d s",
+				    o->timeout);
+		return fail("waiting for the server to close: %s",
+			    strerror(errno));
 	}
-out:
-	secs = now() - start;
+}
+
+static void print_client_summary(const struct opts *o,
+				 const struct tx_stats *st, uint64_t window,
+				 bool failed)
+{
+	bool zc = o->tx == TX_DEVMEM || o->tx == TX_ZEROCOPY;
+
 	if (o->json) {
 		struct json_object *j = json_object_new_object();
 
-		json_add_u64(j, "bytes", sent);
+		json_object_object_add(j, "tx",
+				       json_object_new_string(tx_names[o->tx]));
+		json_add_u64(j, "bytes", st->bytes);
+		if (o->tx == TX_DEVMEM) {
+			json_object_object_add(j, "family",
+				json_object_new_string(st->family));
+			if (st->have_binding_id)
+				json_add_u64(j, "binding-id", st->binding_id);
+			if (strcmp(st->family, "none"))
+				json_object_object_add(j, "lifetime",
+					json_object_new_string(lifetime_names[o->lifetime]));
+		}
+		if (o->tx == TX_DEVMEM || o->tx == TX_BOUNCE)
+			json_add_u64(j, "dmabuf-size", window);
+		else if (o->tx == TX_ZEROCOPY)
+			json_add_u64(j, "buffer-size", window);
+		json_add_u64(j, "sendmsg-calls", st->calls);
+		if (zc) {
+			json_add_u64(j, "completions", st->completions);
+			json_add_u64(j, "completions-copied",
+				     st->completions_copied);
+		}
 		json_object_object_add(j, "seconds",
-				       json_object_new_double(secs));
-		json_print(j, err);
-	} else if (!err) {
-		printf("sent %" PRIu64 " bytes; %.1fs\n", sent, secs);
+				       json_object_new_double(st->seconds));
+		json_object_object_add(j, "cpu-user-seconds",
+				       json_object_new_double(st->cpu_user));
+		json_object_object_add(j, "cpu-sys-seconds",
+				       json_object_new_double(st->cpu_sys));
+		json_add_u64(j, "bytes-copied", st->copied_bytes);
+		json_print(j, failed);
+		return;
 	}
-	close(fd);
-	free(buf);
+
+	if (failed)
+		return;
+	printf("sent %" PRIu64 " bytes (%s", st->bytes, tx_names[o->tx]);
+	if (st->have_binding_id)
+		printf(", binding %u", st->binding_id);
+	printf(") in %" PRIu64 " %s calls", st->calls,
+	       zc ? "sendmsg" : "send");
+	if (zc)
+		printf(", all completed, %" PRIu64 " of them copied by the kernel",
+		       st->completions_copied);
+	printf("; %.1fs; CPU %.2fs user, %.2fs sys; %" PRIu64 " bytes copied\n",
+	       st->seconds, st->cpu_user, st->cpu_sys, st->copied_bytes);
+}
+
+static int run_client(const struct opts *o)
+{
+	struct tx_buf tb = { .db = { .fd = -1 } };
+	struct tx_stats st = { .family = "none" };
+	struct nl_sock *nl = NULL;
+	double start, user0, sys0;
+	int fd = -1, err;
+
+	err = tx_setup(o, &tb, &st, &nl);
+	if (err)
+		goto out;
+	fd = connect_to(o);
+	if (fd < 0) {
+		err = -1;
+		goto out;
+	}
+
+	cpu_times(&user0, &sys0);
+	start = now();
+	if (o->tx == TX_DEVMEM || o->tx == TX_ZEROCOPY)
+		err = send_zerocopy(fd, o, &tb, &st);
+	else
+		err = send_copy(fd, o, &tb, &st);
+	if (!err)
+		err = client_finish(fd, o);
+	st.seconds = now() - start;
+	cpu_times(&st.cpu_user, &st.cpu_sys);
+	st.cpu_user -= user0;
+	st.cpu_sys -= sys0;
+out:
+	print_client_summary(o, &st, tb.size, err);
+	/* the socket first: with lifetime socket, closing nl unbinds */
+	if (fd >= 0)
+		close(fd);
+	if (nl)
+		nl_socket_free(nl);
+	tx_teardown(&tb);
 	return err ? 1 : 0;
 }
 
