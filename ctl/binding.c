@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * devmemctl binding: bind dmabufs to rx queues with the devmem family,
- * unbind them, list them.
+ * devmemctl binding: bind dmabufs to rx queues, or to a device for
+ * transmit, with the devmem family; unbind them, list them.
  *
  * The dmabuf is an application's ("dmabuf pid PID fd N": pidfd_getfd()
  * takes a duplicate, the application keeps its own fd) or one devmemctl
@@ -13,6 +13,10 @@
  * Bindings are persistent unless "lifetime socket": then devmemctl stays
  * in the foreground holding the netlink socket, and the binding ends when
  * devmemctl does (SIGINT or SIGTERM), however it ends.
+ *
+ * A tx binding ("direction tx") has no queues: sockets whose route leaves
+ * through its device send from its dmabuf (sendmsg with SCM_DEVMEM_DMABUF
+ * naming the binding id; devmem-nc --tx devmem --binding ID does).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -202,7 +206,9 @@ void binding_fields(const struct dm_binding *b)
 	if (if_indextoname(b->ifindex, ifname))
 		out_str("dev", "dev %s", ifname);
 	out_u64("ifindex", "ifindex %" PRIu64, b->ifindex);
-	out_queues("queues", "queues", b->queues, b->nr_queues);
+	/* a tx binding belongs to the device, not to queues */
+	if (b->direction != DEVMEM_DIRECTION_TX)
+		out_queues("queues", "queues", b->queues, b->nr_queues);
 	out_str("direction", "direction %s",
 		ENUM_NAME(direction_names, b->direction));
 	out_str("lifetime", "lifetime %s",
@@ -293,17 +299,22 @@ static void hold_until_signal(void)
 static void add_usage(FILE *f)
 {
 	fprintf(f,
-"Usage: devmemctl binding add dev IFNAME queues LIST DMABUF [ lifetime { persistent | socket } ]\n"
+"Usage: devmemctl binding add dev IFNAME [ direction rx ] queues LIST DMABUF [ LIFETIME ]\n"
+"       devmemctl binding add dev IFNAME direction tx DMABUF [ LIFETIME ]\n"
 "       (alias: devmemctl bind ...)\n"
 "where  DMABUF := { dmabuf pid PID fd N | dmabuf udmabuf size SIZE }\n"
+"       LIFETIME := lifetime { persistent | socket }\n"
 "       LIST := queue ids and ranges, like 2, 2-3 or 1,4-5\n"
 "       SIZE := bytes, with a K, M, G or T suffix (powers of 1024)\n"
+"direction rx (the default): packets the queues receive land in the dmabuf.\n"
+"direction tx: sockets of the device send from the dmabuf (no queues).\n"
 "pid PID fd N: bind the dmabuf process PID has open as fd N (taken with\n"
 "pidfd_getfd(); the process keeps its fd). udmabuf: bind a new udmabuf;\n"
 "applications map it with the devmem family's dmabuf-get, e.g.\n"
-"'devmem-nc -l --binding ID'. The binding lives until 'binding del', or\n"
-"with lifetime socket while devmemctl runs: it stays in the foreground and\n"
-"the binding ends when devmemctl ends (SIGINT or SIGTERM).\n");
+"'devmem-nc -l --binding ID' or 'devmem-nc -c ADDR --tx devmem --binding ID'.\n"
+"The binding lives until 'binding del', or with lifetime socket while\n"
+"devmemctl runs: it stays in the foreground and the binding ends when\n"
+"devmemctl ends (SIGINT or SIGTERM).\n");
 }
 
 static int parse_size(const char *kw, const char *val, uint64_t *out)
@@ -423,9 +434,17 @@ static int pid_fd_take(uint32_t pid, uint32_t fd, int *out)
 
 /* what would help after a refused bind */
 static const char *bind_hint(const struct dm_err *e, const char *ifname,
-			     const char *queues, const char *fd_what,
-			     char *buf, size_t len)
+			     uint32_t direction, const char *queues,
+			     const char *fd_what, char *buf, size_t len)
 {
+	/* the rx hints are about queues and header split */
+	if (direction == DEVMEM_DIRECTION_TX) {
+		if (e->err == EPERM)
+			return "binding add needs CAP_NET_ADMIN";
+		if (e->err == EINVAL && strstr(e->extack, "not a dmabuf"))
+			return fd_what;
+		return NULL;
+	}
 	switch (e->err) {
 	case EPERM:
 		return "binding add needs CAP_NET_ADMIN";
@@ -483,6 +502,7 @@ static int binding_add(int argc, char **argv)
 	const char *ifname = NULL, *queues_arg = NULL;
 	uint32_t ifindex = 0, pid = 0, pid_fd = 0, id, *queues = NULL;
 	uint32_t lifetime = DEVMEM_LIFETIME_PERSISTENT;
+	uint32_t direction = DEVMEM_DIRECTION_RX;
 	bool have_fd = false, have_size = false;
 	char hint[160], fd_what[320] = "";
 	struct dm_binding b;
@@ -525,6 +545,15 @@ static int binding_add(int argc, char **argv)
 			if (parse_size("size", argv[0], &size))
 				return EXIT_USAGE;
 			have_size = true;
+		} else if (is_kw(argv[0], "direction")) {
+			NEXT_VAL("direction");
+			if (is_kw(argv[0], "rx"))
+				direction = DEVMEM_DIRECTION_RX;
+			else if (is_kw(argv[0], "tx"))
+				direction = DEVMEM_DIRECTION_TX;
+			else
+				return usage_bad("direction", argv[0],
+						 "expected rx or tx");
 		} else if (is_kw(argv[0], "lifetime")) {
 			NEXT_VAL("lifetime");
 			if (is_kw(argv[0], "socket"))
@@ -543,8 +572,10 @@ static int binding_add(int argc, char **argv)
 	}
 	if (!ifname)
 		return usage_error("binding add needs \"dev IFNAME\"");
-	if (!queues_arg)
-		return usage_error("binding add needs \"queues LIST\"");
+	if (direction == DEVMEM_DIRECTION_TX && queues_arg)
+		return usage_error("\"queues\" does not go with \"direction tx\": a tx binding has no queues");
+	if (direction == DEVMEM_DIRECTION_RX && !queues_arg)
+		return usage_error("binding add needs \"queues LIST\" (or \"direction tx\")");
 	if (src == SRC_NONE)
 		return usage_error("binding add needs \"dmabuf pid PID fd N\" or \"dmabuf udmabuf size SIZE\"");
 	if (src == SRC_PID && !have_fd)
@@ -555,9 +586,11 @@ static int binding_add(int argc, char **argv)
 		return usage_error("\"dmabuf udmabuf\" needs \"size SIZE\"");
 	if (src == SRC_UDMABUF && have_fd)
 		return usage_error("\"fd\" goes with \"dmabuf pid PID\"");
-	ret = parse_queue_list("queues", queues_arg, &queues, &nr);
-	if (ret)
-		return ret;
+	if (queues_arg) {
+		ret = parse_queue_list("queues", queues_arg, &queues, &nr);
+		if (ret)
+			return ret;
+	}
 
 	nl = dm_open(&e);
 	if (!nl) {
@@ -574,11 +607,13 @@ static int binding_add(int argc, char **argv)
 			goto out;
 		if (src == SRC_PID)
 			fd_describe(fd_what, sizeof(fd_what), fd, pid, pid_fd);
-		ret = dm_bind(nl, ifindex, fd, queues, nr, lifetime, &id, &e);
+		ret = dm_bind(nl, ifindex, fd, direction, queues, nr, lifetime,
+			      &id, &e);
 		close(fd);
 	}
 	if (ret) {
-		ret = dm_error(NULL, &e, bind_hint(&e, ifname, queues_arg,
+		ret = dm_error(NULL, &e, bind_hint(&e, ifname, direction,
+						   queues_arg,
 						   *fd_what ? fd_what : NULL,
 						   hint, sizeof(hint)));
 		goto out;
@@ -763,10 +798,12 @@ static int binding_show(int argc, char **argv)
 static void binding_usage(FILE *f)
 {
 	fprintf(f,
-"Usage: devmemctl binding add dev IFNAME queues LIST DMABUF [ lifetime { persistent | socket } ]\n"
+"Usage: devmemctl binding add dev IFNAME [ direction rx ] queues LIST DMABUF [ LIFETIME ]\n"
+"       devmemctl binding add dev IFNAME direction tx DMABUF [ LIFETIME ]\n"
 "       devmemctl binding del { id ID | dev IFNAME all }\n"
 "       devmemctl binding show [ id ID | dev IFNAME ]\n"
 "where  DMABUF := { dmabuf pid PID fd N | dmabuf udmabuf size SIZE }\n"
+"       LIFETIME := lifetime { persistent | socket }\n"
 "Aliases: 'devmemctl bind' is 'binding add', 'devmemctl unbind' is 'binding del'.\n");
 }
 

@@ -367,7 +367,7 @@ static unsigned int qbits_list(const uint8_t *bits, uint32_t *q)
 struct dev_bindings {
 	uint8_t bound[QBITS];
 	struct {
-		uint32_t id, state;
+		uint32_t id, state, direction;
 		uint32_t *queues;
 		unsigned int nr_queues;
 	} *v;
@@ -391,6 +391,7 @@ static void collect_binding(const struct dm_binding *b, void *arg)
 	memcpy(q, b->queues, b->nr_queues * sizeof(*q));
 	d->v[d->n].id = b->id;
 	d->v[d->n].state = b->state;
+	d->v[d->n].direction = b->direction;
 	d->v[d->n].queues = q;
 	d->v[d->n++].nr_queues = b->nr_queues;
 	/* a draining binding's queues run on host memory again */
@@ -467,7 +468,12 @@ static int dev_show(int argc, char **argv)
 	for (i = 0; i < d->n; i++) {
 		out_obj_begin();
 		out_u64("id", "binding %" PRIu64, d->v[i].id);
-		out_queues("queues", "queues", d->v[i].queues, d->v[i].nr_queues);
+		/* a tx binding has no queues: it sends from the device */
+		if (d->v[i].direction == DEVMEM_DIRECTION_TX)
+			out_str("direction", "direction %s", "tx");
+		else
+			out_queues("queues", "queues", d->v[i].queues,
+				   d->v[i].nr_queues);
 		out_str("state", "state %s", d->v[i].state == DEVMEM_STATE_ACTIVE ?
 			"active" : "draining");
 		out_obj_end();

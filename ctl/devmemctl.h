@@ -85,10 +85,12 @@ int dm_stats(struct dm_nl *nl, uint32_t id, uint32_t ifindex,
 	     struct dm_err *e);
 /* "Error: EXTACK (ENAME)" with a hint; returns EXIT_ERR */
 int dm_error(const char *what, const struct dm_err *e, const char *hint);
-/* bind an rx binding; *id is the new binding's */
-int dm_bind(struct dm_nl *nl, uint32_t ifindex, int fd, const uint32_t *queues,
-	    unsigned int nr_queues, uint32_t lifetime, uint32_t *id,
-	    struct dm_err *e);
+/* bind a dmabuf: to @queues for DEVMEM_DIRECTION_RX, none for TX; *id is
+ * the new binding's
+ */
+int dm_bind(struct dm_nl *nl, uint32_t ifindex, int fd, uint32_t direction,
+	    const uint32_t *queues, unsigned int nr_queues, uint32_t lifetime,
+	    uint32_t *id, struct dm_err *e);
 int dm_unbind(struct dm_nl *nl, uint32_t id, struct dm_err *e);
 /* all bindings of this netns (of @ifindex if not 0), @cb per binding */
 int dm_binding_dump(struct dm_nl *nl, uint32_t ifindex,

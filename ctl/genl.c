@@ -368,6 +368,10 @@ struct stats_ctx {
 	void *arg;
 };
 
+/* every counter has its slot */
+_Static_assert(DEVMEM_A_STATS_MAX < ARRAY_SIZE(((struct dm_stats *)0)->v),
+	       "struct dm_stats is too small for the devmem family's counters");
+
 static void stats_cb(struct nlattr *attrs, int len, void *arg)
 {
 	struct stats_ctx *c = arg;
@@ -411,7 +415,7 @@ int dm_stats(struct dm_nl *nl, uint32_t id, uint32_t ifindex,
 /* ---- bind, unbind, binding dump ---- */
 
 struct bind_req {
-	uint32_t ifindex, lifetime;
+	uint32_t ifindex, direction, lifetime;
 	int fd;
 	const uint32_t *queues;
 	unsigned int nr_queues;
@@ -424,7 +428,7 @@ static int put_bind(struct nl_msg *msg, void *arg)
 
 	if (nla_put_u32(msg, DEVMEM_A_BINDING_IFINDEX, r->ifindex) ||
 	    nla_put_u32(msg, DEVMEM_A_BINDING_FD, r->fd) ||
-	    nla_put_u32(msg, DEVMEM_A_BINDING_DIRECTION, DEVMEM_DIRECTION_RX) ||
+	    nla_put_u32(msg, DEVMEM_A_BINDING_DIRECTION, r->direction) ||
 	    nla_put_u32(msg, DEVMEM_A_BINDING_LIFETIME, r->lifetime))
 		return -1;
 	for (i = 0; i < r->nr_queues; i++)
@@ -441,13 +445,13 @@ static void id_cb(struct nlattr *attrs, int len, void *arg)
 		*(uint32_t *)arg = get_uint(a);
 }
 
-int dm_bind(struct dm_nl *nl, uint32_t ifindex, int fd, const uint32_t *queues,
-	    unsigned int nr_queues, uint32_t lifetime, uint32_t *id,
-	    struct dm_err *e)
+int dm_bind(struct dm_nl *nl, uint32_t ifindex, int fd, uint32_t direction,
+	    const uint32_t *queues, unsigned int nr_queues, uint32_t lifetime,
+	    uint32_t *id, struct dm_err *e)
 {
 	struct bind_req r = {
-		.ifindex = ifindex, .fd = fd, .lifetime = lifetime,
-		.queues = queues, .nr_queues = nr_queues,
+		.ifindex = ifindex, .fd = fd, .direction = direction,
+		.lifetime = lifetime, .queues = queues, .nr_queues = nr_queues,
 	};
 	size_t need = 256 + (size_t)nr_queues * NLA_HDRLEN * 2;
 

@@ -143,6 +143,8 @@ static const char * const stat_names[] = {
 	[DEVMEM_A_STATS_TOKENS_RECLAIMED] = "tokens-reclaimed",
 	[DEVMEM_A_STATS_ALLOC_FAIL]	= "alloc-fail",
 	[DEVMEM_A_STATS_EFAULT]		= "efault",
+	[DEVMEM_A_STATS_TX_BYTES]	= "tx-bytes",
+	[DEVMEM_A_STATS_TX_FRAGS]	= "tx-frags",
 };
 
 static void dev_field(uint32_t ifindex)
@@ -284,7 +286,8 @@ static void rate_print(const struct dm_stats *cur, const struct sample *prev,
 		before = p && p->v[t] <= cur->v[t] ? p->v[t] : 0;
 		out_rate(stat_names[t], (cur->v[t] - before) / dt,
 			 t == DEVMEM_A_STATS_RX_BYTES ||
-			 t == DEVMEM_A_STATS_RX_LINEAR_BYTES);
+			 t == DEVMEM_A_STATS_RX_LINEAR_BYTES ||
+			 t == DEVMEM_A_STATS_TX_BYTES);
 	}
 	out_obj_end();
 }
