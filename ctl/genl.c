@@ -369,7 +369,7 @@ struct stats_ctx {
 };
 
 /* every counter has its slot */
-_Static_assert(DEVMEM_A_STATS_MAX < ARRAY_SIZE(((struct dm_stats *)0)->v),
+_Static_assert(ARRAY_SIZE(((struct dm_stats *)0)->v) > DEVMEM_A_STATS_MAX,
 	       "struct dm_stats is too small for the devmem family's counters");
 
 static void stats_cb(struct nlattr *attrs, int len, void *arg)

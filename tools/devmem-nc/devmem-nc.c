@@ -2101,6 +2101,12 @@ static void json_add_u64(struct json_object *j, const char *key, uint64_t val)
 	json_object_object_add(j, key, json_object_new_int64(val));
 }
 
+static void json_add_str(struct json_object *j, const char *key,
+			 const char *val)
+{
+	json_object_object_add(j, key, json_object_new_string(val));
+}
+
 static void json_add_bool(struct json_object *j, const char *key, bool val)
 {
 	json_object_object_add(j, key, json_object_new_boolean(val));
@@ -2886,17 +2892,15 @@ static void print_client_summary(const struct opts *o,
 	if (o->json) {
 		struct json_object *j = json_object_new_object();
 
-		json_object_object_add(j, "tx",
-				       json_object_new_string(tx_names[o->tx]));
+		json_add_str(j, "tx", tx_names[o->tx]);
 		json_add_u64(j, "bytes", st->bytes);
 		if (o->tx == TX_DEVMEM) {
-			json_object_object_add(j, "family",
-				json_object_new_string(st->family));
+			json_add_str(j, "family", st->family);
 			if (st->have_binding_id)
 				json_add_u64(j, "binding-id", st->binding_id);
 			if (strcmp(st->family, "none"))
-				json_object_object_add(j, "lifetime",
-					json_object_new_string(lifetime_names[o->lifetime]));
+				json_add_str(j, "lifetime",
+					     lifetime_names[o->lifetime]);
 		}
 		if (o->tx == TX_DEVMEM || o->tx == TX_BOUNCE)
 			json_add_u64(j, "dmabuf-size", window);
