@@ -507,7 +507,7 @@ static int binding_add(int argc, char **argv)
 	char hint[160], fd_what[320] = "";
 	struct dm_binding b;
 	struct blist l = {};
-	unsigned int nr;
+	unsigned int nr = 0;
 	struct dm_nl *nl;
 	struct dm_err e;
 	uint64_t size = 0;

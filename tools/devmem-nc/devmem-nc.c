@@ -1276,14 +1276,13 @@ static void binding_info_cb(struct nlattr *attrs, int len, void *arg)
 
 #define HINT_ADMIN(who)	{ EPERM, "; " who " needs CAP_NET_ADMIN" }
 #define HINT_DEVICE	{ EOPNOTSUPP, "; the device cannot restart queues or take a memory provider" }
-#define HINT_TX_DEVICE	{ EOPNOTSUPP, "; the device cannot transmit from device memory" }
 
 static const struct errno_hint bind_rx_hints[] = {
 	HINT_ADMIN("bind-rx"), HINT_DEVICE, { 0, NULL },
 };
 
 static const struct errno_hint bind_tx_hints[] = {
-	HINT_ADMIN("bind-tx"), HINT_TX_DEVICE, { 0, NULL },
+	HINT_ADMIN("bind-tx"), { 0, NULL },
 };
 
 static const struct errno_hint devmem_bind_hints[] = {
@@ -1291,7 +1290,7 @@ static const struct errno_hint devmem_bind_hints[] = {
 };
 
 static const struct errno_hint devmem_bind_tx_hints[] = {
-	HINT_ADMIN("the devmem family"), HINT_TX_DEVICE, { 0, NULL },
+	HINT_ADMIN("the devmem family"), { 0, NULL },
 };
 
 static const struct errno_hint devmem_id_hints[] = {
@@ -2315,10 +2314,14 @@ struct tx_buf {
 	uint8_t *chunk;		/* copy, bounce: what send() copies from */
 };
 
-/* Write the pattern into the window for the stream up to @upto. */
-static int tx_fill(struct tx_buf *tb, uint64_t upto)
+/*
+ * Write the pattern into the window for the stream up to @upto.  A dmabuf
+ * window is bracketed by DMA_BUF_IOCTL_SYNC, unless @in_cpu_access: the
+ * caller holds CPU access already.
+ */
+static int tx_fill(struct tx_buf *tb, uint64_t upto, bool in_cpu_access)
 {
-	bool dmabuf = tb->win == tb->db.map;
+	bool dmabuf = tb->win == tb->db.map && !in_cpu_access;
 
 	if (dmabuf && dmabuf_sync(&tb->db, DMA_BUF_SYNC_START |
 					   DMA_BUF_SYNC_WRITE))
@@ -2597,7 +2600,8 @@ static int send_zerocopy(int fd, const struct opts *o, struct tx_buf *tb,
 		if (tb->filled < s + len) {
 			uint64_t upto = r.done_end + tb->size;
 
-			err = tx_fill(tb, upto < o->size ? upto : o->size);
+			err = tx_fill(tb, upto < o->size ? upto : o->size,
+				      false);
 			if (err)
 				break;
 		}
@@ -2688,11 +2692,16 @@ static int send_all(int fd, const struct opts *o, const uint8_t *buf,
 
 /*
  * copy: send() the pattern from a host buffer.  bounce: what applications
- * do without devmem TX, memcpy each chunk out of the dmabuf first.
+ * do without devmem TX, memcpy each chunk out of the dmabuf first.  Only
+ * the CPU touches a bounce dmabuf, so one CPU access (DMA_BUF_IOCTL_SYNC
+ * start to end) covers a whole lap of it: writing it, then copying out of
+ * it chunk by chunk.  (udmabuf syncs the whole buffer on every call.)
  */
 static int send_copy(int fd, const struct opts *o, struct tx_buf *tb,
 		     struct tx_stats *st)
 {
+	const uint64_t rw = DMA_BUF_SYNC_READ | DMA_BUF_SYNC_WRITE;
+	bool cpu_access = false;
 	struct progress pg;
 	int err = 0;
 
@@ -2710,23 +2719,28 @@ static int send_copy(int fd, const struct opts *o, struct tx_buf *tb,
 			if (tb->filled < s + len) {
 				uint64_t upto = s + tb->size;
 
+				if (cpu_access) {
+					cpu_access = false;
+					err = dmabuf_sync(&tb->db,
+							  DMA_BUF_SYNC_END | rw);
+					if (err)
+						break;
+				}
+				err = dmabuf_sync(&tb->db,
+						  DMA_BUF_SYNC_START | rw);
+				if (err)
+					break;
+				cpu_access = true;
 				err = tx_fill(tb, upto < o->size ? upto :
-								  o->size);
+								  o->size,
+					      true);
 				if (err)
 					break;
 			}
-			err = dmabuf_sync(&tb->db, DMA_BUF_SYNC_START |
-						   DMA_BUF_SYNC_READ);
-			if (err)
-				break;
 			n = len < tb->size - off ? len : tb->size - off;
 			memcpy(tb->chunk, tb->win + off, n);
 			memcpy(tb->chunk + n, tb->win, len - n);
 			st->copied_bytes += len;
-			err = dmabuf_sync(&tb->db, DMA_BUF_SYNC_END |
-						   DMA_BUF_SYNC_READ);
-			if (err)
-				break;
 		} else {
 			devmem_pattern_fill(tb->chunk, s, len);
 		}
@@ -2736,6 +2750,8 @@ static int send_copy(int fd, const struct opts *o, struct tx_buf *tb,
 		progress_tick(&pg, "sent", st->bytes, o->size);
 	}
 	progress_done(&pg);
+	if (cpu_access && dmabuf_sync(&tb->db, DMA_BUF_SYNC_END | rw))
+		err = -1;
 	return err;
 }
 
