@@ -20,9 +20,11 @@ CC      ?= gcc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -Wno-unused-parameter
 UAPI    := -isystem $(BUILD)/usr/include
-HARNESS := -I$(KSRC)/tools/testing/selftests
+# -Wno-clobbered: the harness's setjmp around each test trips -Wextra
+HARNESS := -I$(KSRC)/tools/testing/selftests -Wno-clobbered
 
-SELFTEST_BINS := $(BUILD)/selftests/udmabuf $(BUILD)/selftests/devmem_nl
+SELFTEST_BINS := $(BUILD)/selftests/udmabuf $(BUILD)/selftests/devmem_nl \
+		 $(BUILD)/selftests/devmem_tx
 TOOL_BINS     := $(BUILD)/tools/devmem-nc $(BUILD)/ctl/devmemctl
 
 NL_CFLAGS   := $(shell pkg-config --cflags libnl-genl-3.0 json-c 2>/dev/null)
@@ -120,6 +122,14 @@ $(BUILD)/selftests/devmem_nl: selftests/devmem_nl.c include/uapi/linux/devmem.h 
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) -I$(CURDIR)/include/uapi $(UAPI) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
+
+# devmem TX prober: the harness, libnl, and devmem-nc's byte pattern
+$(BUILD)/selftests/devmem_tx: selftests/devmem_tx.c tools/devmem-nc/pattern.h \
+		include/uapi/linux/devmem.h $(BUILD)/usr/.devmem-state
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -I$(CURDIR)/include/uapi $(UAPI) $(HARNESS) -Itools/devmem-nc \
+		$(NL_CFLAGS) -o $@ $< $(NL_LIBS)
 
 $(BUILD)/selftests/%: selftests/%.c $(BUILD)/usr/.devmem-state
 	@mkdir -p $(@D)

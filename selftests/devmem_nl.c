@@ -235,6 +235,8 @@ static const char * const stats_names[] = {
 	[DEVMEM_A_STATS_TOKENS_RECLAIMED] = "tokens-reclaimed",
 	[DEVMEM_A_STATS_ALLOC_FAIL]	= "alloc-fail",
 	[DEVMEM_A_STATS_EFAULT]		= "efault",
+	[DEVMEM_A_STATS_TX_BYTES]	= "tx-bytes",
+	[DEVMEM_A_STATS_TX_FRAGS]	= "tx-frags",
 };
 
 /* --- output ---------------------------------------------------------------- */
