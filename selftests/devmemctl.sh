@@ -28,7 +28,7 @@ T=/tmp/devmemctl
 rm -rf "$T"
 mkdir -p "$T"
 
-tap_plan 61
+tap_plan 65
 
 ctl() { "$CTL" -n "$NS_SRV" "$@"; }
 
@@ -298,6 +298,46 @@ pid_fd_outlives() {
 ok "bind dmabuf pid PID fd 5 of a sleeping holder: bound, the holder keeps its fd" pid_fd_outlives
 HOLD_ID=${HOLD_ID:-0}
 
+# -- a tx binding ----------------------------------------------------------------------
+# bound by devmemctl on eth1 (the server's port), used by a sender there
+# that maps it with dmabuf-get; the receiver is in the client netns
+
+tx_binding() {
+	local b r=0
+	b=$(ctl -j binding add dev eth1 direction tx dmabuf udmabuf size "$SMALL") || return 1
+	diag "$b"
+	TXID=$(jq .id <<<"$b")
+	expect_eq "the tx binding" \
+		"{\"dev\":\"eth1\",\"direction\":\"tx\",\"lifetime\":\"persistent\",\"state\":\"active\",\"dmabuf-size\":$((4 << 20)),\"queues\":null}" \
+		"$(jq -c '{dev, direction, lifetime, state, "dmabuf-size", queues}' <<<"$b")" || r=1
+	expect_eq "binding show id $TXID" "$b" "$(ctl -j binding show id "$TXID")" || r=1
+	return $r
+}
+ok "binding add dev eth1 direction tx ...: a tx binding, no queues" tx_binding
+TXID=${TXID:-0}
+
+tx_send() {
+	local r=0 s
+	in_cli "$NC" -l -a "$CLI_IP" -p 5301 --plain -s 8M -j --timeout 60 \
+		> "$T/txs.json" 2> "$T/txs.err" &
+	local p=$!
+	wait_listen "$NS_CLI" 5301 || { kill $p; return 1; }
+	in_srv "$NC" -c "$CLI_IP" -p 5301 -s 8M --tx devmem --binding "$TXID" -i eth1 \
+		-j --timeout 60 > "$T/txc.json" 2> "$T/txc.err" ||
+		{ diag "sender: $(cat "$T/txc.err")"; r=1; }
+	wait $p || { diag "receiver: $(cat "$T/txs.err")"; r=1; }
+	jq -e '.bytes == 8388608 and .validated and .errors == 0' "$T/txs.json" > /dev/null ||
+		{ diag "receiver: $(cat "$T/txs.json")"; r=1; }
+	jq -e '.completions == ."sendmsg-calls" and ."completions-copied" == 0' "$T/txc.json" > /dev/null ||
+		{ diag "sender: $(cat "$T/txc.json")"; r=1; }
+	s=$(ctl -j stats show binding "$TXID" | jq -c '.stats[0]')
+	diag "$s"
+	expect_eq "tx-bytes" 8388608 "$(jq '."tx-bytes"' <<<"$s")" || r=1
+	ctl binding del id "$TXID" && gone "$TXID" || r=1
+	return $r
+}
+ok "devmem-nc --tx devmem --binding $TXID sends 8M from it, every byte validated; stats show tx-bytes; binding del" tx_send
+
 # -- bad command lines ------------------------------------------------------------------
 
 # refused RC MESSAGE ARGS...: devmemctl ARGS, in the server netns (as
@@ -324,7 +364,9 @@ bad 2 'Error: unknown command "list".' binding list
 bad 2 'Error: unknown argument "queue".' binding add dev eth1 queue 2 "${U[@]}"
 bad 2 'Error: "dev" needs a value.' binding add dev
 bad 2 'Error: "queues" needs a value.' binding add dev eth1 queues
-bad 2 'Error: binding add needs "queues LIST".' binding add dev eth1 "${U[@]}"
+bad 2 'Error: binding add needs "queues LIST" (or "direction tx").' binding add dev eth1 "${U[@]}"
+bad 2 'Error: "queues" does not go with "direction tx": a tx binding has no queues.' binding add dev eth1 direction tx queues 2 "${U[@]}"
+bad 2 'Error: invalid direction "up": expected rx or tx.' binding add dev eth1 direction up "${U[@]}"
 bad 2 'Error: binding add needs "dmabuf pid PID fd N" or "dmabuf udmabuf size SIZE".' binding add dev eth1 queues 2
 bad 2 'Error: invalid dmabuf "file": expected "pid PID fd N" or "udmabuf size SIZE".' binding add dev eth1 queues 2 dmabuf file
 bad 2 'Error: "dmabuf pid PID" needs "fd N".' binding add dev eth1 queues 2 dmabuf pid 1
