@@ -1,10 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # 'make bench', host side: boot the fast kernel (build/kernel-fast) in the
-# VM, run the benchmarks there (tools/bench/rx.sh, bpf.sh; BENCH_ONLY="rx"
-# picks some) and keep their tables in build/bench/NAME.md. BENCH_SIZE and
-# BENCH_RUNS pass through to the guest; BENCH_TIMEOUT bounds the whole VM
-# run (default 3600 s).
+# VM, run the benchmarks there (tools/bench/rx.sh, bpf.sh, tx.sh;
+# BENCH_ONLY="rx" picks some) and keep their tables in build/bench/NAME.md.
+# BENCH_SIZE and BENCH_RUNS pass through to the guest; BENCH_TIMEOUT bounds
+# the whole VM run (default 3600 s).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -25,7 +25,7 @@ for v in BENCH_SIZE BENCH_RUNS; do
 	[ -n "${!v:-}" ] && env+=("$v=${!v}")
 done
 
-benches=(${BENCH_ONLY:-rx bpf})
+benches=(${BENCH_ONLY:-rx bpf tx})
 cmd=
 for b in "${benches[@]}"; do
 	[ -x "$top/tools/bench/$b.sh" ] || { echo "bench: no benchmark '$b'" >&2; exit 2; }
