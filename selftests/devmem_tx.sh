@@ -13,6 +13,9 @@ SIZE=${DEVMEM_TX_SIZE:-256M}
 SMALL=16M
 # the client's udmabuf: at most this much in flight, each lap written anew
 WINDOW=16M
+# transfers cut short on purpose: long enough to still run when cut, on
+# any kernel
+ENDLESS=64G
 DNL=$BUILD/selftests/devmem_nl
 CTL=$BUILD/ctl/devmemctl
 PROBER=$BUILD/selftests/devmem_tx
@@ -269,9 +272,9 @@ unbind_mid_transfer() {
 	local id s r=0
 	"$DNL" -n "$NS_CLI" -j monitor --timeout 120 > "$T/mon.json" 2> "$T/mon.err" &
 	local mon=$!
-	srv umid 5202 --timeout 120 --plain -s "$SIZE"
+	srv umid 5202 --timeout 120 --plain -s $ENDLESS
 	wait_listen "$NS_SRV" 5202 || return 1
-	txc_bg umid_c 5202 "$SIZE" --tx devmem -i "$CLI_IF" -b $WINDOW --lifetime persistent
+	txc_bg umid_c 5202 $ENDLESS --tx devmem -i "$CLI_IF" -b $WINDOW --lifetime persistent
 	id=$(tx_binding) || { kill "$pid_umid_c"; srv_kill umid; kill $mon; return 1; }
 	sleep 3
 	dnl unbind "$id" || { diag "unbind $id failed"; r=1; }
@@ -300,9 +303,9 @@ ok "unbound mid-transfer: draining, the next send gets ENOENT, then freed (unbin
 
 sender_killed() {
 	local id r=0
-	srv kill9 5202 --timeout 120 --plain -s "$SIZE"
+	srv kill9 5202 --timeout 120 --plain -s $ENDLESS
 	wait_listen "$NS_SRV" 5202 || return 1
-	txc_bg k_c 5202 "$SIZE" --tx devmem -i "$CLI_IF" -b $WINDOW
+	txc_bg k_c 5202 $ENDLESS --tx devmem -i "$CLI_IF" -b $WINDOW
 	id=$(tx_binding) || { kill "$pid_k_c"; srv_kill kill9; return 1; }
 	sleep 3
 	kill -9 "$pid_k_c"
