@@ -221,8 +221,8 @@ ok "bind without fd: EINVAL 'fd is required'" \
 	refused EINVAL "fd is required" "${B[@]}" --queues 2 --omit fd
 ok "bind without queues: EINVAL 'queues is required'" \
 	refused EINVAL "queues is required" "${B[@]}" --omit queues --udmabuf $SMALL
-ok "bind direction tx: EOPNOTSUPP" \
-	refused EOPNOTSUPP "tx bindings are not supported" "${B[@]}" --queues 2 --udmabuf $SMALL --direction tx
+ok "bind direction tx with queues: EINVAL 'tx bindings take no queues'" \
+	refused EINVAL "tx bindings take no queues" "${B[@]}" --queues 2 --udmabuf $SMALL --direction tx
 ok "bind to an ifindex not in this netns: ENODEV" \
 	refused ENODEV "no device with this ifindex" bind --ifindex 9999 --queues 2 --udmabuf $SMALL
 
@@ -303,8 +303,8 @@ ok "YNL: bind to an unknown ifindex: ENODEV" \
 ok "YNL: bind queue 9 of 4: ERANGE" \
 	ynl_refused 34 "rx queue 9 is out of range (the device has 4)" bind \
 	"{\"ifindex\": $SRV_IFINDEX, \"fd\": 0, \"queues\": [9]}"
-ok "YNL: bind direction tx: EOPNOTSUPP" \
-	ynl_refused 95 "tx bindings are not supported" bind \
+ok "YNL: bind direction tx with queues: EINVAL" \
+	ynl_refused 22 "tx bindings take no queues" bind \
 	"{\"ifindex\": $SRV_IFINDEX, \"fd\": 0, \"queues\": [2], \"direction\": \"tx\"}"
 ynl_enoent() {
 	ynl_refused 2 "no binding with this id" unbind "{\"id\": $NO_ID}" &&

@@ -310,7 +310,7 @@ tx_binding() {
 	expect_eq "the tx binding" \
 		"{\"dev\":\"eth1\",\"direction\":\"tx\",\"lifetime\":\"persistent\",\"state\":\"active\",\"dmabuf-size\":$((4 << 20)),\"queues\":null}" \
 		"$(jq -c '{dev, direction, lifetime, state, "dmabuf-size", queues}' <<<"$b")" || r=1
-	expect_eq "binding show id $TXID" "$b" "$(ctl -j binding show id "$TXID")" || r=1
+	expect_eq "binding show id $TXID" "{\"binding\":[$b]}" "$(ctl -j binding show id "$TXID")" || r=1
 	return $r
 }
 ok "binding add dev eth1 direction tx ...: a tx binding, no queues" tx_binding
