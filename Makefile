@@ -90,6 +90,12 @@ $(BUILD)/tools/devmem-nc: tools/devmem-nc/devmem-nc.c tools/devmem-nc/pattern.h 
 	$(Q)$(CC) $(CFLAGS) -I$(CURDIR)/include/uapi $(UAPI) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
 
 # -- BPF and devmemctl -----------------------------------------------------
+# The kernel's own build makes vmlinux: never make's built-in rule from
+# vmlinux.o (it would race a kernel link running beside user space builds)
+ifneq ($(VMLINUX),)
+$(VMLINUX): ;
+endif
+
 $(BPF_OUT)/vmlinux.h: $(VMLINUX)
 	@mkdir -p $(@D)
 	$(if $(VMLINUX),,@echo "bpf: vmlinux.h needs a built kernel: run 'make kernel' first" >&2; exit 1)
