@@ -24,7 +24,7 @@ UAPI    := -isystem $(BUILD)/usr/include
 HARNESS := -I$(KSRC)/tools/testing/selftests -Wno-clobbered
 
 SELFTEST_BINS := $(BUILD)/selftests/udmabuf $(BUILD)/selftests/devmem_nl \
-		 $(BUILD)/selftests/devmem_tx
+		 $(BUILD)/selftests/devmem_tx $(BUILD)/selftests/devmem_tokens
 TOOL_BINS     := $(BUILD)/tools/devmem-nc $(BUILD)/ctl/devmemctl
 
 NL_CFLAGS   := $(shell pkg-config --cflags libnl-genl-3.0 json-c 2>/dev/null)
@@ -136,6 +136,13 @@ $(BUILD)/selftests/devmem_tx: selftests/devmem_tx.c tools/devmem-nc/pattern.h \
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) -I$(CURDIR)/include/uapi $(UAPI) $(HARNESS) -Itools/devmem-nc \
 		$(NL_CFLAGS) -o $@ $< $(NL_LIBS)
+
+# devmem receive with odd control buffers and token arrays: devmem-nc's pattern
+$(BUILD)/selftests/devmem_tokens: selftests/devmem_tokens.c tools/devmem-nc/pattern.h \
+		$(BUILD)/usr/.devmem-state
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) $(UAPI) -Itools/devmem-nc -o $@ $<
 
 $(BUILD)/selftests/%: selftests/%.c $(BUILD)/usr/.devmem-state
 	@mkdir -p $(@D)

@@ -969,6 +969,25 @@ TEST_F(tx, sends_arrive_with_completions)
 	EXPECT_GE(bytes, b.tx_frags);
 }
 
+/* a zero-length iovec entry names no byte: skipped wherever it points,
+ * first, between, or last (mainline accepts them too)
+ */
+TEST_F(tx, zero_length_iov_entries_are_skipped)
+{
+	struct iovec iov[5] = {
+		{ (void *)(uintptr_t)4096, 0 },
+		{ (void *)(uintptr_t)8192, 1000 },
+		{ (void *)(uintptr_t)0, 0 },
+		{ (void *)(uintptr_t)20000, 3000 },
+		{ (void *)(uintptr_t)(DMABUF_SIZE + 4096), 0 },
+	};
+	struct binding_info b;
+
+	send_iovs(_metadata, self, iov, 5);
+	ASSERT_EQ(0, binding_get(&self->nl, self->id, &b));
+	EXPECT_EQ(4000, b.tx_bytes);
+}
+
 TEST_F(tx, ordinary_and_devmem_data_on_one_socket)
 {
 	uint8_t plain[3000], *want = malloc(3000 + 20000 + 3000);

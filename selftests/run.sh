@@ -18,6 +18,8 @@ TESTS=(
 	devmem_bpf.sh
 	devmemctl.sh
 	devmem_tx.sh
+	devmem_tcp_paths.sh
+	devmem_semantics.sh
 )
 [ $# -gt 0 ] && TESTS=("$@")
 
