@@ -127,7 +127,8 @@ def udmabuf(size):
     os.ftruncate(mfd, size)
     fcntl.fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK)
     dev = os.open("/dev/udmabuf", os.O_RDWR)
-    fd = fcntl.ioctl(dev, UDMABUF_CREATE, struct.pack("=IIQQ", mfd, 0, 0, size))
+    # a mutable buffer: ioctl() then returns the call's result, the new fd
+    fd = fcntl.ioctl(dev, UDMABUF_CREATE, bytearray(struct.pack("=IIQQ", mfd, 0, 0, size)))
     os.close(dev)
     os.close(mfd)
     return fd

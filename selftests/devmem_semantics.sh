@@ -84,7 +84,7 @@ ok "without CAP_NET_ADMIN: netdev bind-rx and the devmem family refuse (EPERM)" 
 CONTAINER=
 container_up() {
 	local dev
-	unshare --user --map-root-user --net --pid --fork --mount-proc sleep 600 &
+	unshare --user --map-root-user --net --pid --fork --mount-proc sleep 600 > /dev/null 2>&1 &
 	CONTAINER_UNSHARE=$!
 	for _ in $(seq 50); do
 		CONTAINER=$(pgrep -P $CONTAINER_UNSHARE -x sleep) && break
@@ -100,8 +100,9 @@ container_up() {
 }
 in_container() { nsenter -t "$CONTAINER" -U -n -p "$@"; }
 container_down() {
-	[ -n "${CONTAINER_UNSHARE:-}" ] && kill "$CONTAINER_UNSHARE" 2> /dev/null
-	wait "${CONTAINER_UNSHARE:-}" 2> /dev/null
+	# the container's init: only SIGKILL reaches it from outside
+	[ -n "$CONTAINER" ] && kill -9 "$CONTAINER" 2> /dev/null
+	[ -n "${CONTAINER_UNSHARE:-}" ] && wait "$CONTAINER_UNSHARE" 2> /dev/null
 	[ -e /sys/bus/netdevsim/devices/netdevsim3 ] && echo 3 > /sys/bus/netdevsim/del_device
 	return 0
 }
@@ -145,13 +146,16 @@ ok "container: dmabuf-get of the host's binding EPERM, of its own works; no host
 TOKENS=$BUILD/selftests/devmem_tokens
 tokens_and_cmsgs() {
 	local line pid fd id held='' out r=0
+	local from to
 	coproc TOK { ip netns exec "$NS_SRV" "$TOKENS" 5201 8388608 4194304 40 2>&1; }
-	read -r -t 10 -u "${TOK[0]}" line || { ok "devmem_tokens started" false; return; }
+	# bash closes a coproc's fds when it exits: read from copies
+	exec {from}<&"${TOK[0]}" {to}>&"${TOK[1]}"
+	read -r -t 10 -u "$from" line || { ok "devmem_tokens started" false; return; }
 	read -r _ pid _ fd <<< "$line"
 	id=$("$DNL" -n "$NS_SRV" bind --ifindex "$SRV_IFINDEX" --queues 2 --pid "$pid" --fd "$fd" \
 		--lifetime persistent) || { ok "bind devmem_tokens' dmabuf by pid $pid fd $fd" false; kill "$TOK_PID"; return; }
-	echo bound >&"${TOK[1]}"
-	while read -r -t 60 -u "${TOK[0]}" line; do
+	echo bound >&"$to"
+	while read -r -t 60 -u "$from" line; do
 		case $line in
 		"# listening") cli_bg 5201 8M ;;
 		"ok "*) ok "tokens: ${line#ok * }" true ;;
@@ -163,6 +167,7 @@ tokens_and_cmsgs() {
 		esac
 	done
 	wait "$TOK_PID" 2> /dev/null
+	exec {from}<&- {to}>&-
 	wait "$pid_cli" 2> /dev/null
 	# the kernel took back what the closed socket held
 	for _ in $(seq 20); do

@@ -9,7 +9,7 @@
 # the TCP MIB counters that the path really ran.
 . "$(dirname "$0")/lib.sh"
 
-SIZE=${DEVMEM_PATHS_SIZE:-32M}
+SIZE=${DEVMEM_PATHS_SIZE:-16M}
 WINDOW=8M
 CTL=$BUILD/ctl/devmemctl
 T=/tmp/devmem_tcp_paths

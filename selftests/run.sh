@@ -20,6 +20,7 @@ TESTS=(
 	devmem_tx.sh
 	devmem_tcp_paths.sh
 	devmem_semantics.sh
+	devmem_faults.sh
 )
 [ $# -gt 0 ] && TESTS=("$@")
 
