@@ -2,6 +2,7 @@
 #   make            debug kernel + all user space
 #   make check      deps, generated files current, build, the selftest suite in one VM boot
 #   make demo       deps, build, a readable end-to-end demo in the VM
+#   make fuzz       deps, build, the netlink fuzz for hours (FUZZ_SECONDS, FUZZ_COUNT)
 #   make V=1        show commands
 
 BUILD  ?= $(CURDIR)/build
@@ -24,7 +25,8 @@ UAPI    := -isystem $(BUILD)/usr/include
 HARNESS := -I$(KSRC)/tools/testing/selftests -Wno-clobbered
 
 SELFTEST_BINS := $(BUILD)/selftests/udmabuf $(BUILD)/selftests/devmem_nl \
-		 $(BUILD)/selftests/devmem_tx $(BUILD)/selftests/devmem_tokens
+		 $(BUILD)/selftests/devmem_tx $(BUILD)/selftests/devmem_tokens \
+		 $(BUILD)/selftests/devmem_fuzz
 TOOL_BINS     := $(BUILD)/tools/devmem-nc $(BUILD)/ctl/devmemctl
 
 NL_CFLAGS   := $(shell pkg-config --cflags libnl-genl-3.0 json-c 2>/dev/null)
@@ -42,12 +44,12 @@ BPF_SKELS := $(BPF_PROGS:%=$(BPF_OUT)/%.skel.h)
 CTL_SRCS  := $(wildcard ctl/*.c)
 
 .PHONY: all tools deps kernel kernel-fast kernel-tree kernel-patches checkpatch regen regen-check \
-	headers selftests check demo bench install clean distclean help
+	headers selftests check demo bench fuzz install clean distclean help
 
 all: kernel tools selftests
 
 help:
-	@sed -n '2,6p' Makefile | sed 's/^# //'
+	@sed -n '2,7p' Makefile | sed 's/^# //'
 
 deps:
 	$(Q)tools/deps.sh
@@ -144,6 +146,12 @@ $(BUILD)/selftests/devmem_tokens: selftests/devmem_tokens.c tools/devmem-nc/patt
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) $(UAPI) -Itools/devmem-nc -o $@ $<
 
+# the netlink fuzzer: raw netlink, no libraries
+$(BUILD)/selftests/devmem_fuzz: selftests/devmem_fuzz.c include/uapi/linux/devmem.h $(BUILD)/usr/.devmem-state
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -I$(CURDIR)/include/uapi $(UAPI) -o $@ $<
+
 $(BUILD)/selftests/%: selftests/%.c $(BUILD)/usr/.devmem-state
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
@@ -151,6 +159,16 @@ $(BUILD)/selftests/%: selftests/%.c $(BUILD)/usr/.devmem-state
 
 check: deps regen-check all
 	$(Q)selftests/check.sh
+
+# the netlink fuzz alone, long: FUZZ_COUNT messages or FUZZ_SECONDS,
+# whichever ends first (Documentation/devmem-fuzz.rst)
+FUZZ_COUNT   ?= 10000000
+FUZZ_SECONDS ?= 28800
+fuzz: deps all
+	$(Q)tools/vm/run -t $$(($(FUZZ_SECONDS) + 900)) -s $(BUILD)/vm/fuzz -- \
+		env FUZZ_COUNT=$(FUZZ_COUNT) FUZZ_SECONDS=$(FUZZ_SECONDS) \
+		$(foreach v,FUZZ_SEED FUZZ_DISABLE FUZZ_KNOWN,$(if $($(v)),$(v)=$($(v)))) \
+		selftests/run.sh devmem_fuzz.sh
 
 demo: deps all
 	$(Q)tools/vm/run -t 600 -- tools/demo.sh

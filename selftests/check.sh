@@ -5,7 +5,8 @@
 top=$(cd "$(dirname "$0")/.." && pwd)
 scratch=${BUILD:-$top/build}/vm/check
 
-"$top/tools/vm/run" -s "$scratch" -- "$top/selftests/run.sh" "$@"
+# the suite takes ~35 min on the debug kernel: more than the runner's default
+"$top/tools/vm/run" -t "${DEVMEM_CHECK_TIMEOUT:-3300}" -s "$scratch" -- "$top/selftests/run.sh" "$@"
 vmrc=$?
 read -r passed failed skipped < "$scratch/selftests.counts" 2>/dev/null || {
 	passed=0 failed=1 skipped=0

@@ -17,6 +17,7 @@ TESTS=(
 	devmem_trace.sh
 	devmem_bpf.sh
 	devmemctl.sh
+	devmem_fuzz.sh
 	devmem_tx.sh
 	devmem_tcp_paths.sh
 	devmem_semantics.sh
