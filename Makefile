@@ -133,10 +133,15 @@ FORCE:
 tools: headers
 	$(Q)$(MAKE) --no-print-directory $(if $(Q),-s) $(LIBDEVMEM_LIBS) $(TOOL_BINS)
 
-$(BUILD)/tools/devmem-nc: tools/devmem-nc/devmem-nc.c tools/devmem-nc/pattern.h $(BUILD)/usr/.devmem-state
+NC_SRCS := $(wildcard tools/devmem-nc/*.c)
+NC_HDRS := $(wildcard tools/devmem-nc/*.h)
+
+$(BUILD)/tools/devmem-nc: $(NC_SRCS) $(NC_HDRS) $(LIBDEVMEM_A) $(LIBDEVMEM_DIR)/libdevmem.h \
+		include/uapi/linux/devmem.h $(BUILD)/usr/.devmem-state
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CFLAGS) -I$(CURDIR)/include/uapi $(UAPI) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
+	$(Q)$(CC) $(CFLAGS) -I$(CURDIR)/include/uapi $(UAPI) $(NL_CFLAGS) $(LIBDEVMEM_CFLAGS) \
+		-o $@ $(NC_SRCS) $(LIBDEVMEM_LDLIBS) $(NL_LIBS)
 
 # -- BPF and devmemctl -----------------------------------------------------
 # The kernel's own build makes vmlinux: never make's built-in rule from

@@ -568,6 +568,8 @@ TEST(tx_completion_ranges)
 	ASSERT_EQ(0, devmem_tx_next_free(tx, &r));
 	ASSERT_EQ(5, devmem_tx_in_flight(tx, &bytes));
 	ASSERT_EQ(3000, bytes);
+	/* call 0 holds the in-order prefix back */
+	ASSERT_EQ(0, devmem_tx_done_bytes(tx));
 	/* twice, or not in flight: refused, nothing changes */
 	ASSERT_EQ(-EPROTO, dm_tx_complete(tx, 2, 2, false));
 	ASSERT_EQ(-EPROTO, dm_tx_complete(tx, 0, 1, false));
@@ -578,6 +580,7 @@ TEST(tx_completion_ranges)
 	ASSERT_EQ(0, r.offset);
 	ASSERT_TRUE(r.copied);
 	ASSERT_EQ(2, devmem_tx_in_flight(tx, NULL));
+	ASSERT_EQ(3000, devmem_tx_done_bytes(tx));
 	/* numbering continues after the completed head */
 	ASSERT_EQ(0, dm_tx_track(tx, 5000, 10));
 	ASSERT_EQ(3, dm_tx_complete(tx, 3, 5, false));
@@ -586,6 +589,7 @@ TEST(tx_completion_ranges)
 	expect_free(_metadata, tx, 5000, 10);
 	ASSERT_EQ(0, devmem_tx_in_flight(tx, &bytes));
 	ASSERT_EQ(0, bytes);
+	ASSERT_EQ(5010, devmem_tx_done_bytes(tx));
 	ASSERT_EQ(-EPROTO, dm_tx_complete(tx, 6, 6, false));
 	devmem_tx_free(tx);
 }

@@ -244,6 +244,11 @@ void devmem_tx_free(struct devmem_tx *tx);
  */
 ssize_t devmem_tx_send(struct devmem_tx *tx, uint64_t offset, size_t len,
 		       int flags);
+/* the same from host memory (plain MSG_ZEROCOPY, no cmsg); regions
+ * handed back carry the address as their offset
+ */
+ssize_t devmem_tx_send_host(struct devmem_tx *tx, const void *buf,
+			    size_t len, int flags);
 /* read queued completions (no wait); returns how many calls completed */
 int devmem_tx_reap(struct devmem_tx *tx);
 /* wait up to @timeout_ms (-1: forever) for at least one completion, or
@@ -254,6 +259,10 @@ int devmem_tx_wait(struct devmem_tx *tx, int timeout_ms);
 int devmem_tx_next_free(struct devmem_tx *tx, struct devmem_region *r);
 /* sendmsg calls not yet completed, and their bytes */
 size_t devmem_tx_in_flight(const struct devmem_tx *tx, uint64_t *bytes);
+/* bytes sent, in send order, up to the first call not yet completed:
+ * every region sent before that point is free
+ */
+uint64_t devmem_tx_done_bytes(const struct devmem_tx *tx);
 
 /* ---- dmabuf helpers ---------------------------------------------------- */
 

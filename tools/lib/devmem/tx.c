@@ -45,6 +45,7 @@ struct devmem_tx {
 	size_t head, tail, cap;
 	uint32_t head_id;
 	uint64_t bytes_in_flight;
+	uint64_t done_bytes;	/* of the calls before calls[head] */
 	/* completed calls not yet handed to the caller, by index */
 	struct devmem_region *free_q;
 	size_t free_head, free_tail, free_cap;
@@ -155,14 +156,15 @@ int dm_tx_complete(struct devmem_tx *tx, uint32_t lo, uint32_t hi,
 			return -ENOMEM;
 	}
 	while (tx->head < tx->tail && tx->calls[tx->head].done) {
+		tx->done_bytes += tx->calls[tx->head].len;
 		tx->head++;
 		tx->head_id++;
 	}
 	return n + 1;
 }
 
-DM_API ssize_t devmem_tx_send(struct devmem_tx *tx, uint64_t offset,
-			      size_t len, int flags)
+static ssize_t tx_send(struct devmem_tx *tx, uint64_t offset, size_t len,
+		       int flags, bool devmem)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(uint32_t))];
@@ -172,30 +174,43 @@ DM_API ssize_t devmem_tx_send(struct devmem_tx *tx, uint64_t offset,
 	struct iovec iov = {
 		.iov_base = (void *)(uintptr_t)offset, .iov_len = len,
 	};
-	struct msghdr m = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctrl.buf, .msg_controllen = sizeof(ctrl.buf),
-	};
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *cm;
 	ssize_t ret;
 	int err;
 
 	if (!len)
 		return 0;
-	memset(&ctrl, 0, sizeof(ctrl));
-	cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_DEVMEM_DMABUF;
-	cm->cmsg_len = CMSG_LEN(sizeof(uint32_t));
-	memcpy(CMSG_DATA(cm), &tx->binding_id, sizeof(uint32_t));
-
+	if (devmem) {
+		memset(&ctrl, 0, sizeof(ctrl));
+		m.msg_control = ctrl.buf;
+		m.msg_controllen = sizeof(ctrl.buf);
+		cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_DEVMEM_DMABUF;
+		cm->cmsg_len = CMSG_LEN(sizeof(uint32_t));
+		memcpy(CMSG_DATA(cm), &tx->binding_id, sizeof(uint32_t));
+	}
 	do
 		ret = sendmsg(tx->fd, &m, MSG_ZEROCOPY | MSG_NOSIGNAL | flags);
 	while (ret < 0 && errno == EINTR);
 	if (ret < 0)
 		return -errno;
+	/* a call that sent anything has a number, and a completion */
 	err = dm_tx_track(tx, offset, ret);
 	return err ? err : ret;
+}
+
+DM_API ssize_t devmem_tx_send(struct devmem_tx *tx, uint64_t offset,
+			      size_t len, int flags)
+{
+	return tx_send(tx, offset, len, flags, true);
+}
+
+DM_API ssize_t devmem_tx_send_host(struct devmem_tx *tx, const void *buf,
+				   size_t len, int flags)
+{
+	return tx_send(tx, (uintptr_t)buf, len, flags, false);
 }
 
 DM_API int devmem_tx_reap(struct devmem_tx *tx)
@@ -286,6 +301,11 @@ DM_API int devmem_tx_next_free(struct devmem_tx *tx, struct devmem_region *r)
 	if (tx->free_head == tx->free_tail)
 		tx->free_head = tx->free_tail = 0;
 	return 1;
+}
+
+DM_API uint64_t devmem_tx_done_bytes(const struct devmem_tx *tx)
+{
+	return tx->done_bytes;
 }
 
 DM_API size_t devmem_tx_in_flight(const struct devmem_tx *tx, uint64_t *bytes)
