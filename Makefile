@@ -42,7 +42,7 @@ BPF_SKELS := $(BPF_PROGS:%=$(BPF_OUT)/%.skel.h)
 CTL_SRCS  := $(wildcard ctl/*.c)
 
 .PHONY: all tools deps kernel kernel-fast kernel-tree kernel-patches checkpatch regen regen-check \
-	headers selftests check demo bench install clean distclean help
+	headers selftests check demo bench install install-libdevmem clean distclean help
 
 all: kernel tools selftests
 
@@ -119,15 +119,13 @@ $(LIBDEVMEM_SO): $(LIBDEVMEM_OBJS) $(LIBDEVMEM_DIR)/libdevmem.map
 $(LIBDEVMEM_OUT)/libdevmem.so.0 $(LIBDEVMEM_OUT)/libdevmem.so: $(LIBDEVMEM_SO)
 	$(Q)ln -sf $(notdir $<) $@
 
-# PREFIX and LIBDIR are in the file: rebuild it when they change
-$(LIBDEVMEM_PC): $(LIBDEVMEM_DIR)/libdevmem.pc.in FORCE
+# for PREFIX as it was at build time; make install writes the installed
+# one for its own PREFIX and LIBDIR
+LIBDEVMEM_PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		   -e 's|@VERSION@|$(LIBDEVMEM_VERSION)|'
+$(LIBDEVMEM_PC): $(LIBDEVMEM_DIR)/libdevmem.pc.in Makefile
 	@mkdir -p $(@D)
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-		-e 's|@VERSION@|$(LIBDEVMEM_VERSION)|' $< > $@.tmp
-	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
-
-.PHONY: FORCE
-FORCE:
+	$(Q)$(LIBDEVMEM_PC_SED) $< > $@
 
 # -- tools ----------------------------------------------------------------
 tools: headers
@@ -217,21 +215,27 @@ demo: deps all
 bench: deps kernel-fast tools selftests
 	$(Q)tools/bench/run.sh
 
-# user space only: devmemctl (BPF objects embedded), devmem-nc, libdevmem,
-# man pages, completion
-install: tools
+# libdevmem alone (what is built already: no kernel tree, no headers step)
+install-libdevmem: $(LIBDEVMEM_LIBS)
 	$(Q)install -D -m 0644 $(LIBDEVMEM_A) $(DESTDIR)$(LIBDIR)/libdevmem.a
 	$(Q)install -D -m 0755 $(LIBDEVMEM_SO) $(DESTDIR)$(LIBDIR)/$(notdir $(LIBDEVMEM_SO))
 	$(Q)ln -sf $(notdir $(LIBDEVMEM_SO)) $(DESTDIR)$(LIBDIR)/libdevmem.so.0
 	$(Q)ln -sf $(notdir $(LIBDEVMEM_SO)) $(DESTDIR)$(LIBDIR)/libdevmem.so
-	$(Q)install -D -m 0644 $(LIBDEVMEM_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/libdevmem.pc
+	$(Q)mkdir -p $(DESTDIR)$(LIBDIR)/pkgconfig
+	$(Q)$(LIBDEVMEM_PC_SED) $(LIBDEVMEM_DIR)/libdevmem.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libdevmem.pc
 	$(Q)install -D -m 0644 $(LIBDEVMEM_DIR)/libdevmem.h $(DESTDIR)$(PREFIX)/include/libdevmem.h
 	$(Q)install -D -m 0644 include/uapi/linux/devmem.h $(DESTDIR)$(PREFIX)/include/linux/devmem.h
+	$(Q)install -D -m 0644 Documentation/libdevmem.3 $(DESTDIR)$(PREFIX)/share/man/man3/libdevmem.3
+
+# user space only: devmemctl (BPF objects embedded), devmem-nc, libdevmem,
+# man pages, completion
+install: tools install-libdevmem
 	$(Q)install -D -m 0755 $(BUILD)/tools/devmem-nc $(DESTDIR)$(PREFIX)/bin/devmem-nc
 	$(Q)install -D -m 0644 Documentation/netdevsim-devmem.rst \
 		$(DESTDIR)$(PREFIX)/share/doc/devmem-tcp/netdevsim-devmem.rst
 	$(Q)install -D -m 0755 $(BUILD)/ctl/devmemctl $(DESTDIR)$(PREFIX)/sbin/devmemctl
 	$(Q)install -D -m 0644 Documentation/devmemctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/devmemctl.8
+	$(Q)install -D -m 0644 Documentation/devmem-nc.1 $(DESTDIR)$(PREFIX)/share/man/man1/devmem-nc.1
 	$(Q)install -D -m 0644 ctl/devmemctl.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/devmemctl
 

@@ -18,6 +18,7 @@ TESTS=(
 	devmem_bpf.sh
 	devmemctl.sh
 	devmem_tx.sh
+	libdevmem.sh
 )
 [ $# -gt 0 ] && TESTS=("$@")
 
