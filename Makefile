@@ -177,18 +177,21 @@ selftests: headers
 
 # the devmem family's client; this tree's uAPI header comes first, so it
 # builds before the kernel's headers carry linux/devmem.h
-$(BUILD)/selftests/devmem_nl: selftests/devmem_nl.c include/uapi/linux/devmem.h $(BUILD)/usr/.devmem-state
+$(BUILD)/selftests/devmem_nl: selftests/devmem_nl.c include/uapi/linux/devmem.h $(BUILD)/usr/.devmem-state \
+		$(LIBDEVMEM_A) $(LIBDEVMEM_DIR)/libdevmem.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CFLAGS) -I$(CURDIR)/include/uapi $(UAPI) $(NL_CFLAGS) -o $@ $< $(NL_LIBS)
+	$(Q)$(CC) $(CFLAGS) -I$(CURDIR)/include/uapi $(UAPI) $(NL_CFLAGS) $(LIBDEVMEM_CFLAGS) \
+		-o $@ $< $(LIBDEVMEM_LDLIBS) $(NL_LIBS)
 
 # devmem TX prober: the harness, libnl, and devmem-nc's byte pattern
 $(BUILD)/selftests/devmem_tx: selftests/devmem_tx.c tools/devmem-nc/pattern.h \
-		include/uapi/linux/devmem.h $(BUILD)/usr/.devmem-state
+		include/uapi/linux/devmem.h $(BUILD)/usr/.devmem-state $(LIBDEVMEM_A) \
+		$(LIBDEVMEM_DIR)/libdevmem.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) -I$(CURDIR)/include/uapi $(UAPI) $(HARNESS) -Itools/devmem-nc \
-		$(NL_CFLAGS) -o $@ $< $(NL_LIBS)
+		$(LIBDEVMEM_CFLAGS) -o $@ $< $(LIBDEVMEM_LDLIBS) $(NL_LIBS)
 
 # host unit tests of libdevmem: the library's sources built in, sanitized
 $(BUILD)/selftests/host/libdevmem_test: selftests/host/libdevmem_test.c $(LIBDEVMEM_SRCS) \

@@ -44,6 +44,8 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 
+#include "libdevmem.h"
+
 #ifdef DEVMEM_NL_TEST_FAMILY
 /* plumbing tests against another family on a kernel without devmem */
 #undef DEVMEM_FAMILY_NAME
@@ -612,32 +614,10 @@ static void request(struct conn *c, struct nl_msg *m, struct reply *r)
 
 static int udmabuf_create(uint64_t size)
 {
-	struct udmabuf_create create = {
-		.flags = UDMABUF_FLAGS_CLOEXEC,
-		.size = size,
-	};
-	int devfd, memfd, fd;
+	int fd = devmem_udmabuf_create(size);
 
-	devfd = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
-	if (devfd < 0)
-		die("/dev/udmabuf: %s", strerror(errno));
-	memfd = memfd_create("devmem_nl", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-	if (memfd < 0)
-		die("memfd_create: %s", strerror(errno));
-	if (ftruncate(memfd, size) < 0)
-		die("memfd: cannot size it to %" PRIu64 " bytes: %s", size,
-		    strerror(errno));
-	/* udmabuf refuses a memfd that could shrink under the dmabuf */
-	if (fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK) < 0)
-		die("memfd: F_SEAL_SHRINK: %s", strerror(errno));
-	create.memfd = memfd;
-	fd = ioctl(devfd, UDMABUF_CREATE, &create);
 	if (fd < 0)
-		die("UDMABUF_CREATE of %" PRIu64 " bytes: %s", size,
-		    strerror(errno));
-	/* the dmabuf holds its own references to the memfd's pages */
-	close(memfd);
-	close(devfd);
+		die("udmabuf of %" PRIu64 " bytes: %s", size, strerror(-fd));
 	return fd;
 }
 
