@@ -155,6 +155,27 @@ int devmem_genl_request(struct devmem_nl *nl, uint8_t cmd, uint8_t version,
 			devmem_data_cb data, void *data_arg,
 			struct devmem_err *e);
 
+/*
+ * A request the caller built whole (its own header, flags and payload,
+ * malformed on purpose if need be): sent, and its answer read like any
+ * other; @a (may be NULL) says what came back.  Returns 0 or the kernel's
+ * -errno; -ETIMEDOUT or -EIO when no answer came (a->answered false).
+ */
+struct nlmsghdr;
+struct devmem_answer {
+	void (*data)(struct nlmsghdr *nlh, void *arg);	/* per reply */
+	void *arg;
+	unsigned int nr_data;	/* data messages answering the request */
+	unsigned int nr_stale;	/* messages of other requests, skipped */
+	bool answered;		/* an ACK, error or end of dump came */
+	bool acked;		/* ... and it said success */
+};
+int devmem_genl_transact(struct devmem_nl *nl, struct nl_msg *msg,
+			 struct devmem_answer *a, struct devmem_err *e);
+/* the libnl socket under a handle (buffer sizes, timeouts, multicast) */
+struct nl_sock;
+struct nl_sock *devmem_nl_sock(struct devmem_nl *nl);
+
 /* ---- receive (devmem_rx) ----------------------------------------------- */
 
 /* One piece of what a devmem recvmsg returned, in stream order. */

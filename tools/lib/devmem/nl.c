@@ -124,11 +124,11 @@ DM_API int devmem_genl_family(const struct devmem_nl *nl)
 struct dm_req {
 	struct nl_msg *msg;	/* the request, for NLMSGERR_ATTR_OFFS */
 	uint32_t seq;
-	bool done;
 	struct devmem_err *e;
 	int err;
 	devmem_data_cb data;
 	void *arg;
+	struct devmem_answer *a;
 };
 
 /* the type of the request's attribute at byte @off of its nlmsghdr */
@@ -144,29 +144,26 @@ static int attr_at(struct nl_msg *msg, uint32_t off)
 	return nla_type(a);
 }
 
-static void parse_extack(struct dm_req *r, struct nlmsghdr *nlh,
-			 const struct nlmsgerr *err)
+/* the extack TLVs after @off bytes of an NLMSG_ERROR or NLMSG_DONE */
+static void parse_extack(struct dm_req *r, struct nlmsghdr *nlh, size_t off)
 {
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-	size_t off = sizeof(*err);
 	struct devmem_err *e = r->e;
 
-	if (!e || !(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	/* without NETLINK_CAP_ACK (capped), the request follows the errno */
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED) && err)
-		off += err->msg.nlmsg_len - sizeof(err->msg);
-	if (nlh->nlmsg_len < NLMSG_HDRLEN + off)
+	if (!e || !(nlh->nlmsg_flags & NLM_F_ACK_TLVS) ||
+	    nlh->nlmsg_len < NLMSG_HDRLEN + off)
 		return;
 	if (nla_parse(tb, NLMSGERR_ATTR_MAX,
 		      (struct nlattr *)((char *)nlmsg_data(nlh) + off),
 		      nlh->nlmsg_len - NLMSG_HDRLEN - off, NULL))
 		return;
-	if (tb[NLMSGERR_ATTR_MSG])
+	if (tb[NLMSGERR_ATTR_MSG]) {
 		snprintf(e->msg, sizeof(e->msg), "%.*s",
 			 (int)strnlen(nla_data(tb[NLMSGERR_ATTR_MSG]),
 				      nla_len(tb[NLMSGERR_ATTR_MSG])),
 			 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
+		e->msg[strcspn(e->msg, "\n")] = '\0';
+	}
 	if (tb[NLMSGERR_ATTR_OFFS] && nla_len(tb[NLMSGERR_ATTR_OFFS]) >= 4)
 		e->bad_attr = attr_at(r->msg,
 				      nla_get_u32(tb[NLMSGERR_ATTR_OFFS]));
@@ -175,13 +172,40 @@ static void parse_extack(struct dm_req *r, struct nlmsghdr *nlh,
 		e->missing_attr = nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]);
 }
 
+static void set_verdict(struct dm_req *r, int err)
+{
+	r->err = err;
+	if (r->e)
+		r->e->err = err;
+	if (r->a) {
+		r->a->answered = true;
+		r->a->acked = !err;
+	}
+}
+
+/* answers to an earlier request (one that timed out) are not this one's */
+static int seq_cb(struct nl_msg *msg, void *arg)
+{
+	struct dm_req *r = arg;
+
+	if (nlmsg_hdr(msg)->nlmsg_seq != r->seq) {
+		if (r->a)
+			r->a->nr_stale++;
+		return NL_SKIP;
+	}
+	return NL_OK;
+}
+
 static int valid_cb(struct nl_msg *msg, void *arg)
 {
 	struct dm_req *r = arg;
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 
-	if (nlh->nlmsg_seq != r->seq)
-		return NL_SKIP;
+	if (r->a) {
+		r->a->nr_data++;
+		if (r->a->data)
+			r->a->data(nlh, r->a->arg);
+	}
 	if (r->data && nlh->nlmsg_len >= NLMSG_HDRLEN + GENL_HDRLEN)
 		r->data(genlmsg_attrdata(nlmsg_data(nlh), 0),
 			genlmsg_attrlen(nlmsg_data(nlh), 0), r->arg);
@@ -190,9 +214,7 @@ static int valid_cb(struct nl_msg *msg, void *arg)
 
 static int ack_cb(struct nl_msg *msg, void *arg)
 {
-	struct dm_req *r = arg;
-
-	r->done = true;
+	set_verdict(arg, 0);
 	return NL_STOP;
 }
 
@@ -200,14 +222,18 @@ static int err_cb(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
 {
 	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)err - NLMSG_HDRLEN);
 	struct dm_req *r = arg;
+	size_t off = sizeof(*err);
 
-	if (nlh->nlmsg_seq != r->seq)
+	if (nlh->nlmsg_seq != r->seq) {
+		if (r->a)
+			r->a->nr_stale++;
 		return NL_SKIP;
-	r->done = true;
-	r->err = -err->error;
-	if (r->e)
-		r->e->err = r->err;
-	parse_extack(r, nlh, err);
+	}
+	set_verdict(r, -err->error);
+	/* without NETLINK_CAP_ACK (capped), the request follows the errno */
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += NLMSG_ALIGN(err->msg.nlmsg_len - NLMSG_HDRLEN);
+	parse_extack(r, nlh, off);
 	return NL_STOP;
 }
 
@@ -218,30 +244,73 @@ static int finish_cb(struct nl_msg *msg, void *arg)
 	struct dm_req *r = arg;
 	int err = 0;
 
-	r->done = true;
 	if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(int))
 		memcpy(&err, nlmsg_data(nlh), sizeof(err));
-	if (err < 0) {
-		r->err = -err;
-		if (r->e)
-			r->e->err = r->err;
-		/* DONE's extack follows its int, as if after a capped error */
-		if (r->e && (nlh->nlmsg_flags & NLM_F_ACK_TLVS)) {
-			struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-			size_t off = sizeof(int);
+	set_verdict(r, err < 0 ? -err : 0);
+	if (err < 0)
+		parse_extack(r, nlh, sizeof(int));
+	return NL_STOP;
+}
 
-			if (nlh->nlmsg_len > NLMSG_HDRLEN + off &&
-			    !nla_parse(tb, NLMSGERR_ATTR_MAX,
-				       (struct nlattr *)((char *)nlmsg_data(nlh) + off),
-				       nlh->nlmsg_len - NLMSG_HDRLEN - off, NULL) &&
-			    tb[NLMSGERR_ATTR_MSG])
-				snprintf(r->e->msg, sizeof(r->e->msg), "%.*s",
-					 (int)strnlen(nla_data(tb[NLMSGERR_ATTR_MSG]),
-						      nla_len(tb[NLMSGERR_ATTR_MSG])),
-					 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
+/* send @r->msg, read until its ACK, error or end of dump */
+static int transact(struct devmem_nl *nl, struct dm_req *r)
+{
+	struct devmem_answer local = { 0 };
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	int ret;
+
+	if (!r->a)
+		r->a = &local;
+	r->a->answered = r->a->acked = false;
+	r->a->nr_data = r->a->nr_stale = 0;
+	if (!cb) {
+		dm_err_set(r->e, ENOMEM, "out of memory");
+		return -ENOMEM;
+	}
+	ret = nl_send_auto(nl->sk, r->msg);
+	if (ret < 0) {
+		nl_cb_put(cb);
+		dm_err_set(r->e, EIO, "cannot send a netlink request: %s",
+			   nl_geterror(ret));
+		return -EIO;
+	}
+	r->seq = nlmsg_hdr(r->msg)->nlmsg_seq;
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, seq_cb, r);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, valid_cb, r);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, ack_cb, r);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, finish_cb, r);
+	nl_cb_err(cb, NL_CB_CUSTOM, err_cb, r);
+	while (!r->a->answered) {
+		ret = nl_recvmsgs(nl->sk, cb);
+		if (ret < 0 && !r->a->answered) {
+			int err = ret == -NLE_AGAIN ? ETIMEDOUT : EIO;
+
+			dm_err_set(r->e, err, "no answer from the kernel (%s)",
+				   nl_geterror(ret));
+			nl_cb_put(cb);
+			if (r->a == &local)
+				r->a = NULL;
+			return -err;
 		}
 	}
-	return NL_STOP;
+	nl_cb_put(cb);
+	if (r->a == &local)
+		r->a = NULL;
+	return r->err ? -r->err : 0;
+}
+
+DM_API int devmem_genl_transact(struct devmem_nl *nl, struct nl_msg *msg,
+				struct devmem_answer *a, struct devmem_err *e)
+{
+	struct dm_req r = { .msg = msg, .e = e, .a = a };
+
+	dm_err_clear(e);
+	return transact(nl, &r);
+}
+
+DM_API struct nl_sock *devmem_nl_sock(struct devmem_nl *nl)
+{
+	return nl->sk;
 }
 
 DM_API int devmem_genl_request(struct devmem_nl *nl, uint8_t cmd,
@@ -250,40 +319,19 @@ DM_API int devmem_genl_request(struct devmem_nl *nl, uint8_t cmd,
 			       void *data_arg, struct devmem_err *e)
 {
 	struct dm_req r = { .e = e, .data = data, .arg = data_arg };
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
 	int ret;
 
 	dm_err_clear(e);
 	r.msg = nlmsg_alloc();
-	if (!r.msg || !cb ||
+	if (!r.msg ||
 	    !genlmsg_put(r.msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0,
 			 NLM_F_REQUEST | NLM_F_ACK | flags, cmd, version) ||
 	    (put && put(r.msg, put_arg))) {
 		dm_err_set(e, ENOMEM, "cannot build a netlink request");
-		r.err = ENOMEM;
-		goto out;
+		nlmsg_free(r.msg);
+		return -ENOMEM;
 	}
-	ret = nl_send_auto(nl->sk, r.msg);
-	if (ret < 0) {
-		dm_err_set(e, EIO, "cannot send a netlink request");
-		r.err = EIO;
-		goto out;
-	}
-	r.seq = nlmsg_hdr(r.msg)->nlmsg_seq;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, valid_cb, &r);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, ack_cb, &r);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, finish_cb, &r);
-	nl_cb_err(cb, NL_CB_CUSTOM, err_cb, &r);
-	while (!r.done) {
-		ret = nl_recvmsgs(nl->sk, cb);
-		if (ret < 0 && !r.done) {
-			dm_err_set(e, EIO, "no answer from the kernel");
-			r.err = EIO;
-			break;
-		}
-	}
-out:
-	nl_cb_put(cb);
+	ret = transact(nl, &r);
 	nlmsg_free(r.msg);
-	return r.err ? -r.err : 0;
+	return ret;
 }
