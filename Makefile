@@ -95,6 +95,9 @@ LIBDEVMEM_PC   := $(LIBDEVMEM_OUT)/libdevmem.pc
 LIBDEVMEM_LIBS := $(LIBDEVMEM_A) $(LIBDEVMEM_SO) $(LIBDEVMEM_OUT)/libdevmem.so.0 \
 		  $(LIBDEVMEM_OUT)/libdevmem.so $(LIBDEVMEM_PC)
 LIBDIR         ?= $(PREFIX)/lib
+LIBDEVMEM_MAN3 := Documentation/libdevmem.3 Documentation/devmem_nl_open.3 \
+		  Documentation/devmem_rx_recv.3 Documentation/devmem_tx_send.3 \
+		  Documentation/devmem_udmabuf_create.3
 # what the library's users compile with and link (statically)
 LIBDEVMEM_CFLAGS := -I$(CURDIR)/$(LIBDEVMEM_DIR)
 LIBDEVMEM_LDLIBS := $(LIBDEVMEM_A) $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
@@ -228,7 +231,8 @@ install-libdevmem: $(LIBDEVMEM_LIBS)
 	$(Q)$(LIBDEVMEM_PC_SED) $(LIBDEVMEM_DIR)/libdevmem.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libdevmem.pc
 	$(Q)install -D -m 0644 $(LIBDEVMEM_DIR)/libdevmem.h $(DESTDIR)$(PREFIX)/include/libdevmem.h
 	$(Q)install -D -m 0644 include/uapi/linux/devmem.h $(DESTDIR)$(PREFIX)/include/linux/devmem.h
-	$(Q)install -D -m 0644 Documentation/libdevmem.3 $(DESTDIR)$(PREFIX)/share/man/man3/libdevmem.3
+	$(Q)for p in $(LIBDEVMEM_MAN3); do \
+		install -D -m 0644 $$p $(DESTDIR)$(PREFIX)/share/man/man3/$${p##*/} || exit; done
 
 # user space only: devmemctl (BPF objects embedded), devmem-nc, libdevmem,
 # man pages, completion

@@ -89,7 +89,9 @@ int run_client(const struct opts *o)
 
 	cpu_times(&user0, &sys0);
 	start = now();
-	if (o->tx == TX_DEVMEM || o->tx == TX_ZEROCOPY)
+	if (o->tx == TX_DEVMEM && o->raw_loop)
+		err = send_zerocopy_raw(fd, o, &tb, &st);
+	else if (o->tx == TX_DEVMEM || o->tx == TX_ZEROCOPY)
 		err = send_zerocopy(fd, o, &tb, &st);
 	else
 		err = send_copy(fd, o, &tb, &st);

@@ -71,6 +71,7 @@ struct opts {
 	int timeout;
 	bool expect_efault;
 	bool validate;
+	bool raw_loop;		/* --raw-loop: the hand-written baseline */
 	enum tx_mode tx;
 	/* first server-only option seen, to refuse it in client mode */
 	const char *server_opt;
@@ -198,20 +199,24 @@ void progress_tick(struct progress *p, const char *verb, uint64_t bytes,
 		   uint64_t total);
 void progress_done(struct progress *p);
 
-/* rx_devmem.c, rx_plain.c */
+/* rx_devmem.c, rx_plain.c, rx_raw.c */
 int recv_error(const struct opts *o, const struct dmabuf *db,
 	       const struct stats *st, int err);
 int recv_devmem(int fd, const struct opts *o, struct dmabuf *db,
 		struct stats *st);
 int recv_plain(int fd, const struct opts *o, struct dmabuf *db,
 	       struct stats *st);
+int recv_devmem_raw(int fd, const struct opts *o, struct dmabuf *db,
+		    struct stats *st);
 
-/* tx_copy.c, tx_zerocopy.c */
+/* tx_copy.c, tx_zerocopy.c, tx_raw.c */
 int tx_fill(struct tx_buf *tb, uint64_t upto, bool in_cpu_access);
 int send_copy(int fd, const struct opts *o, struct tx_buf *tb,
 	      struct tx_stats *st);
 int send_zerocopy(int fd, const struct opts *o, struct tx_buf *tb,
 		  struct tx_stats *st);
+int send_zerocopy_raw(int fd, const struct opts *o, struct tx_buf *tb,
+		      struct tx_stats *st);
 
 /* summary.c */
 void print_server_summary(const struct opts *o, const struct stats *st,

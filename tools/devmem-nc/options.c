@@ -48,6 +48,10 @@ static const char usage_text[] =
 "  -s, --size SIZE        fail unless exactly SIZE bytes arrive\n"
 "  --chunk N              bytes per recv call (default 1M)\n"
 "  --no-validate          do not check the pattern\n"
+"  --raw-loop             devmem mode: receive with a minimal hand-written loop\n"
+"                         instead of libdevmem (a benchmark baseline; needs\n"
+"                         --no-validate, no --hoard); client: --tx devmem\n"
+"                         sent by such a loop\n"
 "\n"
 "Client:\n"
 "  -c, --connect ADDR     server address, IPv4 or IPv6\n"
@@ -146,6 +150,7 @@ enum {
 	OPT_LIFETIME,
 	OPT_BINDING,
 	OPT_TX,
+	OPT_RAW_LOOP,
 };
 
 static const struct option long_opts[] = {
@@ -174,6 +179,7 @@ static const struct option long_opts[] = {
 	{ "lifetime",		required_argument,	NULL, OPT_LIFETIME },
 	{ "binding",		required_argument,	NULL, OPT_BINDING },
 	{ "tx",			required_argument,	NULL, OPT_TX },
+	{ "raw-loop",		no_argument,		NULL, OPT_RAW_LOOP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -293,6 +299,9 @@ void parse_opts(struct opts *o, int argc, char **argv)
 		case OPT_EXPECT_EFAULT:
 			o->expect_efault = true;
 			o->server_opt = o->server_opt ?: "--expect-efault";
+			break;
+		case OPT_RAW_LOOP:
+			o->raw_loop = true;
 			break;
 		case OPT_NO_VALIDATE:
 			o->validate = false;

@@ -24,6 +24,8 @@ void check_client_opts(const struct opts *o)
 		if (bad)
 			usage_error("%s only applies to --tx devmem", bad);
 	}
+	if (o->raw_loop && o->tx != TX_DEVMEM)
+		usage_error("--raw-loop only applies to --tx devmem");
 	if (o->tx == TX_COPY && o->dmabuf_size_set)
 		usage_error("-b only applies to --tx devmem, bounce and zerocopy (--tx copy sends from a buffer of --chunk bytes)");
 	if (o->dmabuf_size_set &&
@@ -84,6 +86,8 @@ void check_server_opts(const struct opts *o)
 			usage_error("--dmabuf-fd: --mode %s uses no dmabuf",
 				    mode_names[o->mode]);
 	}
+	if (o->raw_loop && (o->mode != MODE_DEVMEM || o->validate || o->hoard))
+		usage_error("--raw-loop needs --mode devmem and --no-validate, and no --hoard");
 	if (o->expect_efault && o->mode != MODE_PLAIN)
 		usage_error("--expect-efault needs --plain");
 	if (o->binding_set) {

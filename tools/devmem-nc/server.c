@@ -61,7 +61,9 @@ int run_server(const struct opts *o)
 	lfd = -1;
 
 	start = now();
-	if (o->mode == MODE_DEVMEM)
+	if (o->mode == MODE_DEVMEM && o->raw_loop)
+		err = recv_devmem_raw(fd, o, &db, &st);
+	else if (o->mode == MODE_DEVMEM)
 		err = recv_devmem(fd, o, &db, &st);
 	else
 		err = recv_plain(fd, o, &db, &st);

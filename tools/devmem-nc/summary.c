@@ -44,6 +44,8 @@ void print_server_summary(const struct opts *o, const struct stats *st,
 
 		json_object_object_add(j, "mode",
 				       json_object_new_string(mode_names[o->mode]));
+		if (o->raw_loop)
+			json_add_bool(j, "raw-loop", true);
 		json_add_u64(j, "bytes", st->bytes);
 		json_add_u64(j, "dmabuf-bytes", st->dmabuf_bytes);
 		json_add_u64(j, "linear-bytes", st->linear_bytes);
@@ -114,6 +116,8 @@ void print_client_summary(const struct opts *o,
 		struct json_object *j = json_object_new_object();
 
 		json_add_str(j, "tx", tx_names[o->tx]);
+		if (o->raw_loop)
+			json_add_bool(j, "raw-loop", true);
 		json_add_u64(j, "bytes", st->bytes);
 		if (o->tx == TX_DEVMEM) {
 			json_add_str(j, "family", st->family);
