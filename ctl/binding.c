@@ -64,60 +64,13 @@ static const char * const state_names[] = {
 int parse_queue_list(const char *kw, const char *val, uint32_t **queues,
 		     unsigned int *nr)
 {
-	uint8_t seen[(MAX_QUEUE_ID + 8) / 8] = {};
-	unsigned long lo, hi, v;
-	const char *p = val;
-	unsigned int n = 0;
-	char why[80], *end;
+	char why[80];
+	int ret = devmem_parse_queues(val, MAX_QUEUE_ID, queues, nr, why,
+				      sizeof(why));
 
-	*queues = NULL;
-	*nr = 0;
-	for (;;) {
-		if (*p < '0' || *p > '9')
-			goto bad_form;
-		errno = 0;
-		lo = hi = strtoul(p, &end, 10);
-		if (*end == '-') {
-			p = end + 1;
-			if (*p < '0' || *p > '9')
-				goto bad_form;
-			hi = strtoul(p, &end, 10);
-		}
-		if (errno || lo > MAX_QUEUE_ID || hi > MAX_QUEUE_ID) {
-			snprintf(why, sizeof(why), "queue ids go up to %u",
-				 MAX_QUEUE_ID);
-			return usage_bad(kw, val, why);
-		}
-		if (hi < lo) {
-			snprintf(why, sizeof(why),
-				 "range %lu-%lu ends before it starts", lo, hi);
-			return usage_bad(kw, val, why);
-		}
-		for (v = lo; v <= hi; v++) {
-			if (seen[v / 8] & (1 << (v % 8))) {
-				snprintf(why, sizeof(why),
-					 "queue %lu is listed twice", v);
-				return usage_bad(kw, val, why);
-			}
-			seen[v / 8] |= 1 << (v % 8);
-			n++;
-		}
-		if (!*end)
-			break;
-		if (*end != ',')
-			goto bad_form;
-		p = end + 1;
-	}
-	*queues = malloc(n * sizeof(**queues));
-	if (!*queues)
+	if (ret == -ENOMEM)
 		return error("out of memory");
-	for (v = 0; v <= MAX_QUEUE_ID; v++)
-		if (seen[v / 8] & (1 << (v % 8)))
-			(*queues)[(*nr)++] = v;
-	return 0;
-bad_form:
-	return usage_bad(kw, val,
-			 "expected queue ids and ranges, like 2, 2-3 or 1,4-5");
+	return ret ? usage_bad(kw, val, why) : 0;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -196,7 +149,7 @@ static void fmt_size(char *buf, size_t len, uint64_t bytes)
 	snprintf(buf, len, "%" PRIu64 "%s", bytes, units[u]);
 }
 
-void binding_fields(const struct dm_binding *b)
+void binding_fields(const struct devmem_binding *b)
 {
 	char ifname[IF_NAMESIZE], text[64];
 	time_t t = b->create_time / 1000000000;
@@ -227,16 +180,16 @@ void binding_fields(const struct dm_binding *b)
 /* ---- bindings collected from a dump -------------------------------------- */
 
 struct blist {
-	struct dm_binding *v;
+	struct devmem_binding *v;
 	unsigned int n;
 	bool oom;
 };
 
-static void blist_add(const struct dm_binding *b, void *arg)
+static void blist_add(const struct devmem_binding *b, void *arg)
 {
 	struct blist *l = arg;
-	struct dm_binding *v = realloc(l->v, (l->n + 1) * sizeof(*v));
-	struct dm_binding *c;
+	struct devmem_binding *v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	struct devmem_binding *c;
 
 	if (!v) {
 		l->oom = true;
@@ -259,20 +212,20 @@ static void blist_free(struct blist *l)
 	unsigned int i;
 
 	for (i = 0; i < l->n; i++)
-		dm_binding_free(&l->v[i]);
+		devmem_binding_free(&l->v[i]);
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;
 }
 
-static int blist_dump(struct dm_nl *nl, uint32_t ifindex, struct blist *l,
-		      struct dm_err *e)
+static int blist_dump(struct devmem_nl *nl, uint32_t ifindex, struct blist *l,
+		      struct devmem_err *e)
 {
-	int ret = dm_binding_dump(nl, ifindex, blist_add, l, e);
+	int ret = devmem_binding_dump(nl, ifindex, blist_add, l, e);
 
 	if (!ret && l->oom) {
 		e->err = ENOMEM;
-		snprintf(e->extack, sizeof(e->extack), "out of memory");
+		snprintf(e->msg, sizeof(e->msg), "out of memory");
 		ret = -ENOMEM;
 	}
 	return ret;
@@ -319,30 +272,11 @@ static void add_usage(FILE *f)
 
 static int parse_size(const char *kw, const char *val, uint64_t *out)
 {
-	static const char units[] = "KMGT";
-	unsigned long long v;
-	const char *u;
-	int shift = 0;
-	char *end;
 	char why[96];
+	uint64_t v;
 
-	errno = 0;
-	if (*val < '0' || *val > '9')
-		goto bad;
-	v = strtoull(val, &end, 10);
-	if (errno)
-		goto bad;
-	if (*end) {
-		u = strchr(units, *end);
-		if (!u)
-			goto bad;
-		shift = 10 * (u - units + 1);
-		if (end[1] && strcmp(end + 1, "iB"))
-			goto bad;
-	}
-	if (v > UINT64_MAX >> shift)
-		goto bad;
-	v <<= shift;
+	if (devmem_parse_size(val, &v, why, sizeof(why)))
+		return usage_bad(kw, val, why);
 	if (!v || v % getpagesize()) {
 		snprintf(why, sizeof(why),
 			 "a udmabuf is a non-zero multiple of the page size (%d bytes)",
@@ -351,58 +285,34 @@ static int parse_size(const char *kw, const char *val, uint64_t *out)
 	}
 	*out = v;
 	return 0;
-bad:
-	return usage_bad(kw, val,
-			 "expected bytes, with a K, M, G or T suffix (powers of 1024)");
 }
 
 static int udmabuf_make(uint64_t size, int *out)
 {
-	struct udmabuf_create create = {
-		.flags = UDMABUF_FLAGS_CLOEXEC,
-		.size = size,
-	};
 	unsigned int limit_mb = 0;
-	int dev, memfd, fd, err;
 	char human[32];
+	int fd;
 	FILE *f;
 
 	fmt_size(human, sizeof(human), size);
-	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
-	if (dev < 0)
-		return error("cannot open /dev/udmabuf: %s%s", strerror(errno),
-			     errno == ENOENT ? " (modprobe udmabuf)" : "");
-	memfd = memfd_create("devmemctl-udmabuf", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-	/* udmabuf refuses a memfd that could shrink under the dmabuf */
-	if (memfd < 0 || ftruncate(memfd, size) ||
-	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
-		err = errno;
-		if (memfd >= 0)
-			close(memfd);
-		close(dev);
-		return error("cannot make a memfd of %s: %s", human,
-			     strerror(err));
-	}
-	create.memfd = memfd;
-	fd = ioctl(dev, UDMABUF_CREATE, &create);
-	err = errno;
-	/* the dmabuf holds its own references to the memfd's pages */
-	close(memfd);
-	close(dev);
+	fd = devmem_udmabuf_create(size);
 	if (fd >= 0) {
 		*out = fd;
 		return 0;
 	}
+	if (fd == -ENOENT && access("/dev/udmabuf", F_OK))
+		return error("cannot open /dev/udmabuf: %s (modprobe udmabuf)",
+			     strerror(-fd));
 	f = fopen(UDMABUF_LIMIT, "r");
 	if (f) {
 		if (fscanf(f, "%u", &limit_mb) != 1)
 			limit_mb = 0;
 		fclose(f);
 	}
-	if (err == EINVAL && limit_mb && size > (uint64_t)limit_mb << 20)
+	if (fd == -EINVAL && limit_mb && size > (uint64_t)limit_mb << 20)
 		return error("cannot make a udmabuf of %s: udmabuf's limit is %u MiB (%s)",
 			     human, limit_mb, UDMABUF_LIMIT);
-	return error("cannot make a udmabuf of %s: %s", human, strerror(err));
+	return error("cannot make a udmabuf of %s: %s", human, strerror(-fd));
 }
 
 /* a duplicate of fd @fd of process @pid (needs ptrace access to it) */
@@ -433,7 +343,7 @@ static int pid_fd_take(uint32_t pid, uint32_t fd, int *out)
 }
 
 /* what would help after a refused bind */
-static const char *bind_hint(const struct dm_err *e, const char *ifname,
+static const char *bind_hint(const struct devmem_err *e, const char *ifname,
 			     uint32_t direction, const char *queues,
 			     const char *fd_what, char *buf, size_t len)
 {
@@ -441,7 +351,7 @@ static const char *bind_hint(const struct dm_err *e, const char *ifname,
 	if (direction == DEVMEM_DIRECTION_TX) {
 		if (e->err == EPERM)
 			return "binding add needs CAP_NET_ADMIN";
-		if (e->err == EINVAL && strstr(e->extack, "not a dmabuf"))
+		if (e->err == EINVAL && strstr(e->msg, "not a dmabuf"))
 			return fd_what;
 		return NULL;
 	}
@@ -449,7 +359,7 @@ static const char *bind_hint(const struct dm_err *e, const char *ifname,
 	case EPERM:
 		return "binding add needs CAP_NET_ADMIN";
 	case EBUSY:
-		if (strstr(e->extack, "XDP"))
+		if (strstr(e->msg, "XDP"))
 			snprintf(buf, len, "detach it with 'ip link set %s xdp off'",
 				 ifname);
 		else
@@ -463,18 +373,18 @@ static const char *bind_hint(const struct dm_err *e, const char *ifname,
 		snprintf(buf, len, "run 'ip link set %s up'", ifname);
 		return buf;
 	case EOPNOTSUPP:
-		if (!strstr(e->extack, "tcp-data-split"))
+		if (!strstr(e->msg, "tcp-data-split"))
 			return NULL;
 		snprintf(buf, len, "%s cannot split headers from payloads, so it cannot receive into device memory",
 			 ifname);
 		return buf;
 	case EINVAL:
-		if (strstr(e->extack, "tcp-data-split")) {
+		if (strstr(e->msg, "tcp-data-split")) {
 			snprintf(buf, len, "run 'devmemctl dev setup %s devmem-queues %s'",
 				 ifname, queues);
 			return buf;
 		}
-		if (strstr(e->extack, "not a dmabuf"))
+		if (strstr(e->msg, "not a dmabuf"))
 			return fd_what;
 		return NULL;
 	}
@@ -505,11 +415,11 @@ static int binding_add(int argc, char **argv)
 	uint32_t direction = DEVMEM_DIRECTION_RX;
 	bool have_fd = false, have_size = false;
 	char hint[160], fd_what[320] = "";
-	struct dm_binding b;
+	struct devmem_binding b;
 	struct blist l = {};
 	unsigned int nr = 0;
-	struct dm_nl *nl;
-	struct dm_err e;
+	struct devmem_nl *nl;
+	struct devmem_err e;
 	uint64_t size = 0;
 	int fd = -1, ret;
 
@@ -607,8 +517,13 @@ static int binding_add(int argc, char **argv)
 			goto out;
 		if (src == SRC_PID)
 			fd_describe(fd_what, sizeof(fd_what), fd, pid, pid_fd);
-		ret = dm_bind(nl, ifindex, fd, direction, queues, nr, lifetime,
-			      &id, &e);
+		struct devmem_bind_opts bo = {
+			.sz = sizeof(bo), .ifindex = ifindex, .dmabuf_fd = fd,
+			.direction = direction, .queues = queues,
+			.nr_queues = nr, .lifetime = lifetime,
+		};
+
+		ret = devmem_bind(nl, &bo, &id, &e);
 		close(fd);
 	}
 	if (ret) {
@@ -619,9 +534,9 @@ static int binding_add(int argc, char **argv)
 		goto out;
 	}
 	out_obj_begin();
-	if (!dm_binding_get(nl, id, &b, &e)) {
+	if (!devmem_binding_get(nl, id, &b, &e)) {
 		binding_fields(&b);
-		dm_binding_free(&b);
+		devmem_binding_free(&b);
 	} else {
 		out_u64("id", "binding %" PRIu64, id);
 	}
@@ -630,7 +545,7 @@ static int binding_add(int argc, char **argv)
 		hold_until_signal();
 out:
 	free(queues);
-	dm_close(nl);
+	devmem_nl_close(nl);
 	return ret;
 }
 
@@ -645,13 +560,13 @@ static void del_usage(FILE *f)
 "draining until the buffers in flight come back, then freed.\n");
 }
 
-static int unbind_one(struct dm_nl *nl, uint32_t id, bool quiet_gone)
+static int unbind_one(struct devmem_nl *nl, uint32_t id, bool quiet_gone)
 {
 	const char *hint = NULL;
 	char what[32];
-	struct dm_err e;
+	struct devmem_err e;
 
-	if (!dm_unbind(nl, id, &e))
+	if (!devmem_unbind(nl, id, &e))
 		return 0;
 	if (quiet_gone && (e.err == ENOENT || e.err == EALREADY))
 		return 0;
@@ -670,8 +585,8 @@ static int binding_del(int argc, char **argv)
 	uint32_t id = 0, ifindex = 0;
 	const char *ifname = NULL;
 	struct blist l = {};
-	struct dm_nl *nl;
-	struct dm_err e;
+	struct devmem_nl *nl;
+	struct devmem_err e;
 	bool all = false;
 	unsigned int i;
 	int ret = EXIT_OK;
@@ -721,7 +636,7 @@ static int binding_del(int argc, char **argv)
 				ret = EXIT_ERR;
 	}
 	blist_free(&l);
-	dm_close(nl);
+	devmem_nl_close(nl);
 	return ret;
 }
 
@@ -736,9 +651,9 @@ static int binding_show(int argc, char **argv)
 {
 	uint32_t id = 0, ifindex = 0;
 	struct blist l = {};
-	struct dm_binding b;
-	struct dm_nl *nl;
-	struct dm_err e;
+	struct devmem_binding b;
+	struct devmem_nl *nl;
+	struct devmem_err e;
 	char what[32];
 	unsigned int i;
 	int ret;
@@ -766,14 +681,14 @@ static int binding_show(int argc, char **argv)
 	if (!nl)
 		return dm_error(NULL, &e, NULL);
 	if (id) {
-		ret = dm_binding_get(nl, id, &b, &e);
+		ret = devmem_binding_get(nl, id, &b, &e);
 		if (!ret)
 			blist_add(&b, &l);
-		dm_binding_free(&b);
+		devmem_binding_free(&b);
 	} else {
 		ret = blist_dump(nl, ifindex, &l, &e);
 	}
-	dm_close(nl);
+	devmem_nl_close(nl);
 	if (ret) {
 		snprintf(what, sizeof(what), "binding %u", id);
 		ret = dm_error(id ? what : NULL, &e,

@@ -193,23 +193,23 @@ static void features_cb(struct nlattr *attrs, int len, void *arg)
 	s->on = active && bitset_has(active, NTUPLE_FEATURE);
 }
 
-static int hds_get(struct dm_nl *eth, const char *ifname, uint8_t *hds,
-		   struct dm_err *e)
+static int hds_get(struct devmem_nl *eth, const char *ifname, uint8_t *hds,
+		   struct devmem_err *e)
 {
 	struct eth_req r = { ifname, ETHTOOL_A_RINGS_HEADER, 0 };
 
 	*hds = ETHTOOL_TCP_DATA_SPLIT_UNKNOWN;
-	return genl_request(eth, ETHTOOL_MSG_RINGS_GET, 0, put_only_header, &r,
+	return devmem_genl_request(eth, ETHTOOL_MSG_RINGS_GET, ETHTOOL_GENL_VERSION, 0, put_only_header, &r,
 			    hds_cb, hds, e);
 }
 
-static int ntuple_get(struct dm_nl *eth, const char *ifname,
-		      struct ntuple_state *s, struct dm_err *e)
+static int ntuple_get(struct devmem_nl *eth, const char *ifname,
+		      struct ntuple_state *s, struct devmem_err *e)
 {
 	struct eth_req r = { ifname, ETHTOOL_A_FEATURES_HEADER, 0 };
 
 	memset(s, 0, sizeof(*s));
-	return genl_request(eth, ETHTOOL_MSG_FEATURES_GET, 0, put_only_header,
+	return devmem_genl_request(eth, ETHTOOL_MSG_FEATURES_GET, ETHTOOL_GENL_VERSION, 0, put_only_header,
 			    &r, features_cb, s, e);
 }
 
@@ -232,7 +232,7 @@ static void setup_usage(FILE *f)
 
 static int eth_error(const char *what, int err, const char *hint)
 {
-	struct dm_err e = { .err = err };
+	struct devmem_err e = { .err = err };
 
 	return dm_error(what, &e, hint);
 }
@@ -243,9 +243,9 @@ static int dev_setup(int argc, char **argv)
 	uint32_t ifindex, *dq = NULL, *rss = NULL, nrings, i, j;
 	unsigned int nr_dq = 0, nr_rss = 0;
 	struct ntuple_state nt;
-	struct dm_nl *eth = NULL;
+	struct devmem_nl *eth = NULL;
 	struct eth_req r;
-	struct dm_err e;
+	struct devmem_err e;
 	char what[64];
 	int ret;
 
@@ -308,7 +308,7 @@ static int dev_setup(int argc, char **argv)
 		goto out;
 	}
 	r = (struct eth_req){ ifname, ETHTOOL_A_RINGS_HEADER, 0 };
-	if (genl_request(eth, ETHTOOL_MSG_RINGS_SET, 0, put_hds_on, &r,
+	if (devmem_genl_request(eth, ETHTOOL_MSG_RINGS_SET, ETHTOOL_GENL_VERSION, 0, put_hds_on, &r,
 			 NULL, NULL, &e)) {
 		ret = dm_error("tcp-data-split", &e, e.err == EPERM ?
 			       "dev setup needs CAP_NET_ADMIN" : NULL);
@@ -316,7 +316,7 @@ static int dev_setup(int argc, char **argv)
 	}
 	r = (struct eth_req){ ifname, ETHTOOL_A_FEATURES_HEADER,
 			      ETHTOOL_FLAG_OMIT_REPLY };
-	if (genl_request(eth, ETHTOOL_MSG_FEATURES_SET, 0, put_ntuple_on, &r,
+	if (devmem_genl_request(eth, ETHTOOL_MSG_FEATURES_SET, ETHTOOL_GENL_VERSION, 0, put_ntuple_on, &r,
 			 NULL, NULL, &e) ||
 	    ntuple_get(eth, ifname, &nt, &e)) {
 		ret = dm_error("ntuple", &e, e.err == EPERM ?
@@ -337,7 +337,7 @@ static int dev_setup(int argc, char **argv)
 	}
 	ret = EXIT_OK;
 out:
-	dm_close(eth);
+	devmem_nl_close(eth);
 	free(dq);
 	free(rss);
 	return ret;
@@ -374,7 +374,7 @@ struct dev_bindings {
 	unsigned int n;
 };
 
-static void collect_binding(const struct dm_binding *b, void *arg)
+static void collect_binding(const struct devmem_binding *b, void *arg)
 {
 	struct dev_bindings *d = arg;
 	unsigned int i;
@@ -413,10 +413,10 @@ static int dev_show(int argc, char **argv)
 	uint32_t list[MAX_QUEUE_ID + 1];
 	uint8_t in_rss[QBITS] = {};
 	struct dev_bindings *d = NULL;
-	struct dm_nl *eth = NULL, *nl = NULL;
+	struct devmem_nl *eth = NULL, *nl = NULL;
 	struct ntuple_state nt = {};
 	const char *ifname;
-	struct dm_err e;
+	struct devmem_err e;
 	uint8_t hds = 0;
 	int ret;
 
@@ -438,7 +438,7 @@ static int dev_show(int argc, char **argv)
 		ret = d ? dm_error(NULL, &e, NULL) : error("out of memory");
 		goto out;
 	}
-	if (dm_binding_dump(nl, ifindex, collect_binding, d, &e)) {
+	if (devmem_binding_dump(nl, ifindex, collect_binding, d, &e)) {
 		ret = dm_error("bindings", &e, e.err == EPERM ?
 			       "dev show lists bindings, which needs CAP_NET_ADMIN" : NULL);
 		goto out;
@@ -488,8 +488,8 @@ out:
 		free(d->v);
 		free(d);
 	}
-	dm_close(nl);
-	dm_close(eth);
+	devmem_nl_close(nl);
+	devmem_nl_close(eth);
 	return ret;
 }
 

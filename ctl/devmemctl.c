@@ -131,19 +131,10 @@ int usage_unknown(const char *object, const char *arg)
 int parse_u32(const char *kw, const char *val, uint32_t min, uint32_t max,
 	      uint32_t *out)
 {
-	unsigned long long v;
-	char *end;
 	char why[64];
 
-	errno = 0;
-	if (!val || *val < '0' || *val > '9')
-		goto bad;
-	v = strtoull(val, &end, 10);
-	if (errno || *end || v < min || v > max)
-		goto bad;
-	*out = v;
-	return 0;
-bad:
+	if (!devmem_parse_u32(val, min, max, out))
+		return 0;
 	snprintf(why, sizeof(why), "expected a number %u..%u", min, max);
 	return usage_bad(kw, val ?: "", why);
 }

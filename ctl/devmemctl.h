@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "libdevmem.h"
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* exit status: 0 ok, 1 runtime error, 2 usage error */
@@ -47,64 +49,14 @@ void out_u32_array(const char *key, const char *text_word,
 		   const uint32_t *v, unsigned int n);
 void fmt_addr(char *buf, size_t len, int family, const uint8_t *addr);
 
-/* ---- the devmem family (genl.c) ---- */
-struct dm_err {
-	int err;			/* errno, 0: success */
-	char extack[256];
-};
-
-struct dm_binding {
-	uint32_t id, ifindex, direction, lifetime, state, owner_pid;
-	uint64_t dmabuf_size, create_time;
-	char owner_comm[17];
-	uint32_t *queues;
-	unsigned int nr_queues;
-};
-
-struct dm_nl;
-struct dm_nl *dm_open(struct dm_err *e);
-void dm_close(struct dm_nl *nl);
-int dm_fd(struct dm_nl *nl);
-int dm_binding_get(struct dm_nl *nl, uint32_t id, struct dm_binding *b,
-		   struct dm_err *e);
-void dm_binding_free(struct dm_binding *b);
-/* join the mgmt group; dm_ntf_read() then calls @cb per notification */
-int dm_mgmt_join(struct dm_nl *nl, struct dm_err *e);
-int dm_ntf_read(struct dm_nl *nl,
-		void (*cb)(int cmd, const struct dm_binding *b, void *arg),
-		void *arg);
-/* stats-get: one binding (@id), or a dump (of @ifindex's bindings);
- * v[] is indexed by DEVMEM_A_STATS_*
+/* ---- the devmem family: libdevmem ---- */
+/* a devmem family handle (no netdev fallback: an admin tool needs the
+ * family), or NULL and *e; another family (ethtool) likewise
  */
-struct dm_stats {
-	uint64_t present;
-	uint64_t v[16];
-};
-int dm_stats(struct dm_nl *nl, uint32_t id, uint32_t ifindex,
-	     void (*cb)(const struct dm_stats *s, void *arg), void *arg,
-	     struct dm_err *e);
+struct devmem_nl *dm_open(struct devmem_err *e);
+struct devmem_nl *genl_open(const char *family, struct devmem_err *e);
 /* "Error: EXTACK (ENAME)" with a hint; returns EXIT_ERR */
-int dm_error(const char *what, const struct dm_err *e, const char *hint);
-/* bind a dmabuf: to @queues for DEVMEM_DIRECTION_RX, none for TX; *id is
- * the new binding's
- */
-int dm_bind(struct dm_nl *nl, uint32_t ifindex, int fd, uint32_t direction,
-	    const uint32_t *queues, unsigned int nr_queues, uint32_t lifetime,
-	    uint32_t *id, struct dm_err *e);
-int dm_unbind(struct dm_nl *nl, uint32_t id, struct dm_err *e);
-/* all bindings of this netns (of @ifindex if not 0), @cb per binding */
-int dm_binding_dump(struct dm_nl *nl, uint32_t ifindex,
-		    void (*cb)(const struct dm_binding *b, void *arg),
-		    void *arg, struct dm_err *e);
-
-/* another generic netlink family (ethtool) through the same requests */
-struct nl_msg;
-struct nlattr;
-struct dm_nl *genl_open(const char *family, struct dm_err *e);
-int genl_request(struct dm_nl *nl, uint8_t cmd, int flags,
-		 int (*put)(struct nl_msg *msg, void *arg), void *put_arg,
-		 void (*data)(struct nlattr *attrs, int len, void *arg),
-		 void *arg, struct dm_err *e);
+int dm_error(const char *what, const struct devmem_err *e, const char *hint);
 
 /* ---- ethtool ntuple rules (ethtool.c) ---- */
 struct devmem_rule;
@@ -138,7 +90,7 @@ void out_queues(const char *key, const char *text_word, const uint32_t *q,
 		unsigned int n);
 int ifname_arg(const char *kw, const char *name, uint32_t *ifindex);
 /* one binding's fields (after @event's, in a monitor) */
-void binding_fields(const struct dm_binding *b);
+void binding_fields(const struct devmem_binding *b);
 
 /* ---- objects ---- */
 int do_steer(int argc, char **argv);

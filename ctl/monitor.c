@@ -14,7 +14,6 @@
 #include <sys/signalfd.h>
 
 #include <linux/devmem.h>
-#include <netlink/errno.h>
 
 #include "devmemctl.h"
 
@@ -31,7 +30,7 @@ static const char *event_name(int cmd)
 	return NULL;
 }
 
-static void event_print(int cmd, const struct dm_binding *b, void *arg)
+static void event_print(int cmd, const struct devmem_binding *b, void *arg)
 {
 	const char *ev = event_name(cmd);
 
@@ -54,8 +53,8 @@ static void monitor_usage(FILE *f)
 int do_monitor(int argc, char **argv)
 {
 	struct pollfd pfd[2];
-	struct dm_nl *nl;
-	struct dm_err e;
+	struct devmem_nl *nl;
+	struct devmem_err e;
 	sigset_t sigs, old;
 	int ret = EXIT_OK, n;
 
@@ -68,15 +67,15 @@ int do_monitor(int argc, char **argv)
 	nl = dm_open(&e);
 	if (!nl)
 		return dm_error(NULL, &e, NULL);
-	if (dm_mgmt_join(nl, &e)) {
-		dm_close(nl);
+	if (devmem_ntf_subscribe(nl, &e)) {
+		devmem_nl_close(nl);
 		return dm_error(NULL, &e, "devmemctl monitor needs CAP_NET_ADMIN");
 	}
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigprocmask(SIG_BLOCK, &sigs, &old);
-	pfd[0].fd = dm_fd(nl);
+	pfd[0].fd = devmem_nl_fd(nl);
 	pfd[0].events = POLLIN;
 	pfd[1].fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	pfd[1].events = POLLIN;
@@ -98,23 +97,23 @@ int do_monitor(int argc, char **argv)
 			 * would kill us once unblocked
 			 */
 			close(pfd[1].fd);
-			dm_close(nl);
+			devmem_nl_close(nl);
 			return EXIT_OK;
 		}
 		if (!pfd[0].revents)
 			continue;
-		n = dm_ntf_read(nl, event_print, NULL);
+		n = devmem_ntf_read(nl, event_print, NULL);
 		/* ENOBUFS: the socket overran, the events in between are lost */
-		if (n == -NLE_NOMEM) {
+		if (n == -ENOBUFS) {
 			warn("events were lost: the kernel had more than the socket buffer holds");
 		} else if (n < 0) {
-			ret = error("reading events: %s", nl_geterror(n));
+			ret = error("reading events: %s", strerror(-n));
 			break;
 		}
 	}
 	close(pfd[1].fd);
 out:
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	dm_close(nl);
+	devmem_nl_close(nl);
 	return ret;
 }

@@ -156,7 +156,7 @@ static void dev_field(uint32_t ifindex)
 	out_u64("ifindex", "ifindex %" PRIu64, ifindex);
 }
 
-static void kstats_print(const struct dm_stats *s, void *arg)
+static void kstats_print(const struct devmem_stats *s, void *arg)
 {
 	char fmt[64];
 	unsigned int t;
@@ -209,15 +209,15 @@ static int parse_selector(int argc, char **argv, uint32_t *id,
 /* ---- watch: rates per second ---- */
 
 struct sample {
-	struct dm_stats *v;
+	struct devmem_stats *v;
 	unsigned int n;
 };
 
 /* (a binding that finds no memory is left out of this sample) */
-static void sample_add(const struct dm_stats *s, void *arg)
+static void sample_add(const struct devmem_stats *s, void *arg)
 {
 	struct sample *smp = arg;
-	struct dm_stats *v = realloc(smp->v, (smp->n + 1) * sizeof(*v));
+	struct devmem_stats *v = realloc(smp->v, (smp->n + 1) * sizeof(*v));
 
 	if (!v)
 		return;
@@ -260,10 +260,10 @@ static void out_rate(const char *key, double rate, bool bytes)
 	out_str(key, fmt, val);
 }
 
-static void rate_print(const struct dm_stats *cur, const struct sample *prev,
+static void rate_print(const struct devmem_stats *cur, const struct sample *prev,
 		       double dt)
 {
-	const struct dm_stats *p = NULL;
+	const struct devmem_stats *p = NULL;
 	char fmt[64];
 	unsigned int t, i;
 	uint64_t before;
@@ -295,13 +295,13 @@ static void rate_print(const struct dm_stats *cur, const struct sample *prev,
 /* every @secs: the counters' rates since the last sample, until SIGINT or
  * SIGTERM; text redraws the screen on a terminal
  */
-static int stats_watch(struct dm_nl *nl, uint32_t id, uint32_t ifindex,
+static int stats_watch(struct devmem_nl *nl, uint32_t id, uint32_t ifindex,
 		       uint32_t secs)
 {
 	struct sample prev = {}, cur;
 	struct pollfd pfd = { .events = POLLIN };
 	double t_prev, t;
-	struct dm_err e;
+	struct devmem_err e;
 	sigset_t sigs, old;
 	unsigned int i;
 	int ret;
@@ -316,7 +316,7 @@ static int stats_watch(struct dm_nl *nl, uint32_t id, uint32_t ifindex,
 		return error("signalfd: %s", strerror(errno));
 	}
 	t_prev = now_s();
-	if (dm_stats(nl, id, ifindex, sample_add, &prev, &e))
+	if (devmem_stats_get(nl, id, ifindex, sample_add, &prev, &e))
 		goto fail;
 	for (;;) {
 		/* asked to stop: the signals stay blocked, as one sent
@@ -330,7 +330,7 @@ static int stats_watch(struct dm_nl *nl, uint32_t id, uint32_t ifindex,
 		}
 		cur = (struct sample){};
 		t = now_s();
-		if (dm_stats(nl, id, ifindex, sample_add, &cur, &e)) {
+		if (devmem_stats_get(nl, id, ifindex, sample_add, &cur, &e)) {
 			free(cur.v);
 			goto fail;
 		}
@@ -361,8 +361,8 @@ fail:
 static int stats_show(int argc, char **argv)
 {
 	uint32_t id, ifindex, watch = 0;
-	struct dm_nl *nl;
-	struct dm_err e;
+	struct devmem_nl *nl;
+	struct devmem_err e;
 	int ret;
 
 	if (argc > 0 && is_help(argv[0])) {
@@ -377,13 +377,13 @@ static int stats_show(int argc, char **argv)
 		return dm_error(NULL, &e, NULL);
 	if (watch) {
 		ret = stats_watch(nl, id, ifindex, watch);
-		dm_close(nl);
+		devmem_nl_close(nl);
 		return ret;
 	}
 	out_list_begin("stats");
-	ret = dm_stats(nl, id, ifindex, kstats_print, NULL, &e);
+	ret = devmem_stats_get(nl, id, ifindex, kstats_print, NULL, &e);
 	out_list_end();
-	dm_close(nl);
+	devmem_nl_close(nl);
 	if (ret)
 		return dm_error(id ? "binding" : NULL, &e,
 				"see 'devmemctl binding show'");

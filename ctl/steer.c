@@ -230,7 +230,7 @@ struct bcache {
 	uint32_t id;
 	bool usable;		/* an active rx binding */
 	int err;		/* binding-get failed, not with ENOENT */
-	struct dm_binding b;
+	struct devmem_binding b;
 };
 
 struct agent {
@@ -238,7 +238,7 @@ struct agent {
 	bool verbose;		/* foreground: log events and rule changes */
 	int policy_fd, flows_fd, rules_fd;
 	struct ring_buffer *rb;
-	struct dm_nl *nl, *ntf;
+	struct devmem_nl *nl, *ntf;
 	bool dirty;
 	struct owned *owned;
 	unsigned int nr_owned;
@@ -248,7 +248,7 @@ struct agent {
 
 static const struct bcache *binding_lookup(struct agent *ag, uint32_t id)
 {
-	struct dm_err e;
+	struct devmem_err e;
 	struct bcache *c;
 	unsigned int i;
 
@@ -261,7 +261,7 @@ static const struct bcache *binding_lookup(struct agent *ag, uint32_t id)
 	ag->bc = c;
 	c = &ag->bc[ag->nr_bc++];
 	c->id = id;
-	c->err = dm_binding_get(ag->nl, id, &c->b, &e);
+	c->err = devmem_binding_get(ag->nl, id, &c->b, &e);
 	if (c->err == -ENOENT)
 		c->err = 0;
 	c->usable = !c->err && c->b.id == id &&
@@ -275,7 +275,7 @@ static void bcache_clear(struct agent *ag)
 	unsigned int i;
 
 	for (i = 0; i < ag->nr_bc; i++)
-		dm_binding_free(&ag->bc[i].b);
+		devmem_binding_free(&ag->bc[i].b);
 	free(ag->bc);
 	ag->bc = NULL;
 	ag->nr_bc = 0;
@@ -347,7 +347,7 @@ static void owned_resync(struct agent *ag)
 	}
 }
 
-static bool queue_of(const struct dm_binding *b, uint32_t q)
+static bool queue_of(const struct devmem_binding *b, uint32_t q)
 {
 	unsigned int i;
 
@@ -358,7 +358,7 @@ static bool queue_of(const struct dm_binding *b, uint32_t q)
 }
 
 /* the binding's queue with the fewest of our rules on it */
-static uint32_t pick_queue(struct agent *ag, const struct dm_binding *b)
+static uint32_t pick_queue(struct agent *ag, const struct devmem_binding *b)
 {
 	unsigned int i, j, best = 0, best_n = ~0u;
 
@@ -542,7 +542,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static void on_ntf(int cmd, const struct dm_binding *b, void *arg)
+static void on_ntf(int cmd, const struct devmem_binding *b, void *arg)
 {
 	struct agent *ag = arg;
 
@@ -577,7 +577,7 @@ static int agent_run(bool verbose, int ready_fd)
 	struct devmem_steer_state st = {};
 	struct epoll_event ev, evs[4];
 	int efd = -1, sfd = -1, evfd = -1, ret = EXIT_ERR;
-	struct dm_err e;
+	struct devmem_err e;
 	sigset_t mask;
 
 	ag.netns = netns_cookie_self();
@@ -591,7 +591,7 @@ static int agent_run(bool verbose, int ready_fd)
 	}
 	ag.nl = dm_open(&e);
 	ag.ntf = ag.nl ? dm_open(&e) : NULL;
-	if (!ag.ntf || dm_mgmt_join(ag.ntf, &e)) {
+	if (!ag.ntf || devmem_ntf_subscribe(ag.ntf, &e)) {
 		ret = dm_error("steering agent", &e, NULL);
 		goto out;
 	}
@@ -611,7 +611,7 @@ static int agent_run(bool verbose, int ready_fd)
 	ev.data.u32 = 0;
 	epoll_ctl(efd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(ag.rb), &ev);
 	ev.data.u32 = 1;
-	epoll_ctl(efd, EPOLL_CTL_ADD, dm_fd(ag.ntf), &ev);
+	epoll_ctl(efd, EPOLL_CTL_ADD, devmem_nl_fd(ag.ntf), &ev);
 	ev.data.u32 = 2;
 	epoll_ctl(efd, EPOLL_CTL_ADD, sfd, &ev);
 
@@ -639,7 +639,7 @@ static int agent_run(bool verbose, int ready_fd)
 			if (evs[i].data.u32 == 0) {
 				ring_buffer__consume(ag.rb);
 			} else if (evs[i].data.u32 == 1) {
-				dm_ntf_read(ag.ntf, on_ntf, &ag);
+				devmem_ntf_read(ag.ntf, on_ntf, &ag);
 			} else {
 				struct signalfd_siginfo si;
 
@@ -664,8 +664,8 @@ out:
 	bcache_clear(&ag);
 	free(ag.owned);
 	ring_buffer__free(ag.rb);
-	dm_close(ag.nl);
-	dm_close(ag.ntf);
+	devmem_nl_close(ag.nl);
+	devmem_nl_close(ag.ntf);
 	if (evfd >= 0)
 		close(evfd);
 	if (sfd >= 0)
@@ -1070,21 +1070,21 @@ static int steer_policy(int argc, char **argv)
 		return not_attached();
 
 	if (add) {
-		struct dm_binding b;
-		struct dm_err e;
-		struct dm_nl *nl = dm_open(&e);
+		struct devmem_binding b;
+		struct devmem_err e;
+		struct devmem_nl *nl = dm_open(&e);
 		char hint[64];
 
 		if (!nl)
 			return dm_error(NULL, &e, NULL);
-		ret = dm_binding_get(nl, v.binding_id, &b, &e);
-		dm_close(nl);
+		ret = devmem_binding_get(nl, v.binding_id, &b, &e);
+		devmem_nl_close(nl);
 		if (ret) {
 			snprintf(hint, sizeof(hint), "binding %u", v.binding_id);
 			return dm_error(hint, &e, "see 'devmemctl binding show'");
 		}
 		ret = b.direction != DEVMEM_DIRECTION_RX;
-		dm_binding_free(&b);
+		devmem_binding_free(&b);
 		if (ret)
 			return error("binding %u is not an rx binding",
 				     v.binding_id);

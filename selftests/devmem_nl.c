@@ -44,6 +44,8 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 
+#include "libdevmem.h"
+
 #ifdef DEVMEM_NL_TEST_FAMILY
 /* plumbing tests against another family on a kernel without devmem */
 #undef DEVMEM_FAMILY_NAME
@@ -390,14 +392,15 @@ static struct json_object *stats_to_json(struct nlattr *attrs, int len)
 
 /* --- netlink ------------------------------------------------------------- */
 
+/* libdevmem's raw requests: the test builds them, the library answers */
 struct conn {
+	struct devmem_nl *nl;
 	struct nl_sock *sk;
 	int family;
 };
 
-/* The outcome of one request, filled in by the callbacks. */
+/* The outcome of one request. */
 struct reply {
-	uint32_t seq;
 	bool done;
 	int err;		/* errno from the kernel, 0 for success */
 	bool acked;		/* an ACK (error 0) or NLMSG_DONE arrived */
@@ -410,99 +413,6 @@ struct reply {
 	void *arg;
 };
 
-static int seq_cb(struct nl_msg *msg, void *arg)
-{
-	struct reply *r = arg;
-
-	if (nlmsg_hdr(msg)->nlmsg_seq != r->seq) {
-		r->nr_stale++;
-		return NL_SKIP;
-	}
-	return NL_OK;
-}
-
-static int valid_cb(struct nl_msg *msg, void *arg)
-{
-	struct reply *r = arg;
-
-	r->nr_data++;
-	if (r->data)
-		r->data(nlmsg_hdr(msg), r->arg);
-	return NL_OK;
-}
-
-static int ack_cb(struct nl_msg *msg, void *arg)
-{
-	struct reply *r = arg;
-
-	r->done = true;
-	r->acked = true;
-	return NL_STOP;
-}
-
-/* Extack TLVs (NETLINK_EXT_ACK) of an NLMSG_ERROR or NLMSG_DONE message. */
-static void parse_extack(struct reply *r, struct nlmsghdr *nlh, size_t off)
-{
-	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) ||
-	    nlh->nlmsg_len < NLMSG_HDRLEN + off)
-		return;
-	if (nla_parse(tb, NLMSGERR_ATTR_MAX,
-		      (struct nlattr *)((char *)nlmsg_data(nlh) + off),
-		      nlh->nlmsg_len - NLMSG_HDRLEN - off, NULL))
-		return;
-	if (tb[NLMSGERR_ATTR_MSG]) {
-		int len = strnlen(nla_data(tb[NLMSGERR_ATTR_MSG]),
-				  nla_len(tb[NLMSGERR_ATTR_MSG]));
-
-		snprintf(r->extack, sizeof(r->extack), "%.*s", len,
-			 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
-		r->extack[strcspn(r->extack, "\n")] = '\0';
-	}
-	if (tb[NLMSGERR_ATTR_MISS_TYPE] &&
-	    nla_len(tb[NLMSGERR_ATTR_MISS_TYPE]) >= 4)
-		r->miss_type = nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]);
-}
-
-static int err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
-{
-	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
-	struct reply *r = arg;
-	size_t off = sizeof(*e);
-
-	if (nlh->nlmsg_seq != r->seq) {
-		r->nr_stale++;
-		return NL_SKIP;
-	}
-	r->done = true;
-	r->err = -e->error;
-	/* without NETLINK_CAP_ACK the request follows the error code */
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
-	parse_extack(r, nlh, off);
-	return NL_STOP;
-}
-
-/* The end of a dump; a dump that failed midway carries its error here. */
-static int finish_cb(struct nl_msg *msg, void *arg)
-{
-	struct nlmsghdr *nlh = nlmsg_hdr(msg);
-	struct reply *r = arg;
-	int err = 0;
-
-	r->done = true;
-	if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(int))
-		memcpy(&err, nlmsg_data(nlh), sizeof(err));
-	if (err < 0) {
-		r->err = -err;
-		parse_extack(r, nlh, sizeof(int));
-	} else {
-		r->acked = true;
-	}
-	return NL_STOP;
-}
-
 static void set_rcvtimeo(struct nl_sock *sk, int seconds)
 {
 	struct timeval tv = { .tv_sec = seconds };
@@ -513,29 +423,27 @@ static void set_rcvtimeo(struct nl_sock *sk, int seconds)
 
 static void conn_open(struct conn *c)
 {
-	int one = 1, ret;
+	struct devmem_err e;
+	int ret = devmem_genl_open(&c->nl, DEVMEM_FAMILY_NAME, &e);
 
-	c->sk = nl_socket_alloc();
-	if (!c->sk)
-		die("cannot allocate a netlink socket");
-	ret = genl_connect(c->sk);
-	if (ret < 0)
-		die("generic netlink: %s", nl_geterror(ret));
-	/* libnl 3.7 has no helpers for these; set them on the fd */
-	if (setsockopt(nl_socket_get_fd(c->sk), SOL_NETLINK, NETLINK_EXT_ACK,
-		       &one, sizeof(one)) ||
-	    setsockopt(nl_socket_get_fd(c->sk), SOL_NETLINK, NETLINK_CAP_ACK,
-		       &one, sizeof(one)))
-		die("NETLINK_EXT_ACK/NETLINK_CAP_ACK: %s", strerror(errno));
+	if (ret == -ENOENT)
+		die("generic netlink family \"%s\" not found: %s",
+		    DEVMEM_FAMILY_NAME, e.msg);
+	if (ret)
+		die("generic netlink: %s", e.msg);
+	c->sk = devmem_nl_sock(c->nl);
 	/* room for the fuzzer's largest requests (libnl's default is 32K) */
 	nl_socket_set_buffer_size(c->sk, 1 << 20, 1 << 20);
 	nl_socket_enable_msg_peek(c->sk);
 	set_rcvtimeo(c->sk, REPLY_TIMEOUT_S);
+	c->family = devmem_genl_family(c->nl);
+}
 
-	c->family = genl_ctrl_resolve(c->sk, DEVMEM_FAMILY_NAME);
-	if (c->family < 0)
-		die("generic netlink family \"%s\" not found: %s",
-		    DEVMEM_FAMILY_NAME, nl_geterror(c->family));
+static void conn_close(struct conn *c)
+{
+	devmem_nl_close(c->nl);
+	c->nl = NULL;
+	c->sk = NULL;
 }
 
 static struct nl_msg *msg_new(struct conn *c, int flags, uint8_t cmd)
@@ -548,40 +456,35 @@ static struct nl_msg *msg_new(struct conn *c, int flags, uint8_t cmd)
 	return m;
 }
 
+static void reply_data(struct nlmsghdr *nlh, void *arg)
+{
+	struct reply *r = arg;
+
+	if (r->data)
+		r->data(nlh, r->arg);
+}
+
 /*
  * Send a request and read until its ACK, error or end of dump.  Returns
- * 0 when the kernel answered (r->err says how), or a libnl error when it
- * did not (timeout, socket error).
+ * 0 when the kernel answered (r->err says how), or -ETIMEDOUT/-EIO when
+ * it did not.
  */
 static int transact(struct conn *c, struct nl_msg *m, struct reply *r)
 {
-	struct nl_cb *cb;
-	int ret;
+	struct devmem_answer a = { .data = reply_data, .arg = r };
+	struct devmem_err e;
+	int ret = devmem_genl_transact(c->nl, m, &a, &e);
 
-	r->miss_type = -1;
-	cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!cb)
-		die("out of memory");
-	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, seq_cb, r);
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, valid_cb, r);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, ack_cb, r);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, finish_cb, r);
-	nl_cb_err(cb, NL_CB_CUSTOM, err_cb, r);
-
-	ret = nl_send_auto(c->sk, m);
-	if (ret < 0) {
-		nl_cb_put(cb);
+	r->done = a.answered;
+	r->acked = a.acked;
+	r->nr_data = a.nr_data;
+	r->nr_stale = a.nr_stale;
+	if (!a.answered)
 		return ret;
-	}
-	r->seq = nlmsg_hdr(m)->nlmsg_seq;
-	while (!r->done) {
-		ret = nl_recvmsgs(c->sk, cb);
-		if (ret < 0 && !r->done)
-			break;
-		ret = 0;
-	}
-	nl_cb_put(cb);
-	return ret;
+	r->err = e.err;
+	snprintf(r->extack, sizeof(r->extack), "%s", e.msg);
+	r->miss_type = e.missing_attr ?: -1;
+	return 0;
 }
 
 /* The error line of a refused request; exits 1. */
@@ -602,8 +505,8 @@ static void request(struct conn *c, struct nl_msg *m, struct reply *r)
 
 	nlmsg_free(m);
 	if (ret < 0)
-		die("%s", ret == -NLE_AGAIN ?
-		    "no answer from the kernel" : nl_geterror(ret));
+		die("%s", ret == -ETIMEDOUT ?
+		    "no answer from the kernel" : strerror(-ret));
 	if (r->err)
 		die_refused(r);
 }
@@ -612,32 +515,10 @@ static void request(struct conn *c, struct nl_msg *m, struct reply *r)
 
 static int udmabuf_create(uint64_t size)
 {
-	struct udmabuf_create create = {
-		.flags = UDMABUF_FLAGS_CLOEXEC,
-		.size = size,
-	};
-	int devfd, memfd, fd;
+	int fd = devmem_udmabuf_create(size);
 
-	devfd = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
-	if (devfd < 0)
-		die("/dev/udmabuf: %s", strerror(errno));
-	memfd = memfd_create("devmem_nl", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-	if (memfd < 0)
-		die("memfd_create: %s", strerror(errno));
-	if (ftruncate(memfd, size) < 0)
-		die("memfd: cannot size it to %" PRIu64 " bytes: %s", size,
-		    strerror(errno));
-	/* udmabuf refuses a memfd that could shrink under the dmabuf */
-	if (fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK) < 0)
-		die("memfd: F_SEAL_SHRINK: %s", strerror(errno));
-	create.memfd = memfd;
-	fd = ioctl(devfd, UDMABUF_CREATE, &create);
 	if (fd < 0)
-		die("UDMABUF_CREATE of %" PRIu64 " bytes: %s", size,
-		    strerror(errno));
-	/* the dmabuf holds its own references to the memfd's pages */
-	close(memfd);
-	close(devfd);
+		die("udmabuf of %" PRIu64 " bytes: %s", size, strerror(-fd));
 	return fd;
 }
 
@@ -1675,7 +1556,7 @@ static void fuzz_one(struct fuzz *f, enum fuzz_kind kind, struct buf *b)
 	if (ret < 0) {
 		f->no_reply++;
 		note("request %lu (%s, cmd %u): no error reply: %s", f->sent,
-		     kind_names[kind], cmd, nl_geterror(ret));
+		     kind_names[kind], cmd, strerror(-ret));
 		return;
 	}
 	if (r.nr_data)
@@ -1997,6 +1878,6 @@ int main(int argc, char **argv)
 		ret = cmd_fuzz(&c, argc, argv);
 	else
 		ret = cmd_udmabuf(argc, argv);
-	nl_socket_free(c.sk);
+	conn_close(&c);
 	return ret;
 }

@@ -49,19 +49,11 @@
 #include <linux/devmem.h>
 #include <linux/dma-buf.h>
 #include <linux/errqueue.h>
-#include <linux/genetlink.h>
 #include <linux/netdev.h>
-#include <linux/netlink.h>
 #include <linux/sockios.h>
-#include <linux/udmabuf.h>
-
-#include <netlink/attr.h>
-#include <netlink/genl/ctrl.h>
-#include <netlink/genl/genl.h>
-#include <netlink/msg.h>
-#include <netlink/netlink.h>
 
 #include "kselftest_harness.h"
+#include "libdevmem.h"
 #include "pattern.h"
 
 #ifndef SCM_DEVMEM_DMABUF
@@ -73,12 +65,6 @@
 #ifndef MSG_ZEROCOPY
 #define MSG_ZEROCOPY		0x4000000
 #endif
-#ifndef SOL_NETLINK
-#define SOL_NETLINK		270
-#endif
-#ifndef NETDEV_CMD_BIND_TX
-#define NETDEV_CMD_BIND_TX	15
-#endif
 
 #define DMABUF_SIZE	(4UL << 20)
 /* no binding has this id (ids count up from 1) */
@@ -89,296 +75,100 @@
 #define QUIET_MS	200
 #define MAX_CALLS	65536
 
-/* --- generic netlink ------------------------------------------------------- */
+/* --- the control plane: libdevmem ---------------------------------------- */
 
+/* a devmem (or netdev) family handle; a socket-lifetime binding's life */
 struct conn {
-	struct nl_sock *sk;
-	int family;
+	struct devmem_nl *nl;
 };
 
-#define MAX_ATTR	32
-
-/* The outcome of one request, filled in by the callbacks. */
+/* the kernel's extack of a refused request */
 struct reply {
-	uint32_t seq;
-	bool done;
-	int err;		/* errno from the kernel, 0 for success */
 	char extack[256];
-	unsigned int nr_data;
-	void (*data)(struct nlattr **tb, void *arg);
-	void *arg;
 };
 
-static int seq_cb(struct nl_msg *msg, void *arg)
-{
-	struct reply *r = arg;
-
-	return nlmsg_hdr(msg)->nlmsg_seq == r->seq ? NL_OK : NL_SKIP;
-}
-
-static int valid_cb(struct nl_msg *msg, void *arg)
-{
-	struct nlattr *tb[MAX_ATTR + 1];
-	struct reply *r = arg;
-
-	r->nr_data++;
-	if (r->data && !genlmsg_parse(nlmsg_hdr(msg), 0, tb, MAX_ATTR, NULL))
-		r->data(tb, r->arg);
-	return NL_OK;
-}
-
-static int ack_cb(struct nl_msg *msg, void *arg)
-{
-	((struct reply *)arg)->done = true;
-	return NL_STOP;
-}
-
-static void parse_extack(struct reply *r, struct nlmsghdr *nlh, size_t off)
-{
-	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) ||
-	    nlh->nlmsg_len < NLMSG_HDRLEN + off ||
-	    nla_parse(tb, NLMSGERR_ATTR_MAX,
-		      (struct nlattr *)((char *)nlmsg_data(nlh) + off),
-		      nlh->nlmsg_len - NLMSG_HDRLEN - off, NULL) ||
-	    !tb[NLMSGERR_ATTR_MSG])
-		return;
-	snprintf(r->extack, sizeof(r->extack), "%.*s",
-		 (int)strnlen(nla_data(tb[NLMSGERR_ATTR_MSG]),
-			      nla_len(tb[NLMSGERR_ATTR_MSG])),
-		 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
-}
-
-static int err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
-{
-	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
-	struct reply *r = arg;
-	size_t off = sizeof(*e);
-
-	if (nlh->nlmsg_seq != r->seq)
-		return NL_SKIP;
-	r->done = true;
-	r->err = -e->error;
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
-	parse_extack(r, nlh, off);
-	return NL_STOP;
-}
-
-static int finish_cb(struct nl_msg *msg, void *arg)
-{
-	struct nlmsghdr *nlh = nlmsg_hdr(msg);
-	struct reply *r = arg;
-	int err = 0;
-
-	r->done = true;
-	if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(int))
-		memcpy(&err, nlmsg_data(nlh), sizeof(err));
-	if (err < 0) {
-		r->err = -err;
-		parse_extack(r, nlh, sizeof(int));
-	}
-	return NL_STOP;
-}
-
-/* 0, or -errno: a socket of family NAME in the current netns */
 static int conn_open(struct conn *c, const char *name)
 {
-	struct timeval tv = { .tv_sec = WAIT_MS / 1000 };
-	int one = 1;
+	struct devmem_err e;
+	unsigned int flags = strcmp(name, NETDEV_FAMILY_NAME) ?
+			     DEVMEM_OPEN_NO_FALLBACK : DEVMEM_OPEN_NETDEV;
 
-	c->sk = nl_socket_alloc();
-	if (!c->sk)
-		return -ENOMEM;
-	if (genl_connect(c->sk) < 0)
-		return -ENOTCONN;
-	if (setsockopt(nl_socket_get_fd(c->sk), SOL_NETLINK, NETLINK_EXT_ACK,
-		       &one, sizeof(one)) ||
-	    setsockopt(nl_socket_get_fd(c->sk), SOL_NETLINK, NETLINK_CAP_ACK,
-		       &one, sizeof(one)) ||
-	    setsockopt(nl_socket_get_fd(c->sk), SOL_SOCKET, SO_RCVTIMEO,
-		       &tv, sizeof(tv)))
-		return -errno;
-	c->family = genl_ctrl_resolve(c->sk, name);
-	return c->family < 0 ? -ENOENT : 0;
+	return devmem_nl_open(&c->nl, flags, &e);
 }
 
 static void conn_close(struct conn *c)
 {
-	if (c->sk)
-		nl_socket_free(c->sk);
-	c->sk = NULL;
-}
-
-static struct nl_msg *msg_new(struct conn *c, int flags, uint8_t cmd)
-{
-	struct nl_msg *m = nlmsg_alloc();
-
-	if (m && !genlmsg_put(m, NL_AUTO_PORT, NL_AUTO_SEQ, c->family, 0,
-			      flags, cmd, 1)) {
-		nlmsg_free(m);
-		m = NULL;
-	}
-	return m;
-}
-
-/* Send M (and free it), read until its ACK or error: 0 or -errno */
-static int transact(struct conn *c, struct nl_msg *m, struct reply *r)
-{
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
-	int ret;
-
-	if (!cb || !m) {
-		nlmsg_free(m);
-		return -ENOMEM;
-	}
-	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, seq_cb, r);
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, valid_cb, r);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, ack_cb, r);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, finish_cb, r);
-	nl_cb_err(cb, NL_CB_CUSTOM, err_cb, r);
-	ret = nl_send_auto(c->sk, m);
-	r->seq = nlmsg_hdr(m)->nlmsg_seq;
-	nlmsg_free(m);
-	while (ret >= 0 && !r->done)
-		ret = nl_recvmsgs(c->sk, cb);
-	nl_cb_put(cb);
-	if (!r->done)
-		return -ETIMEDOUT;
-	return -r->err;
-}
-
-/* the id attribute (attr) of a bind reply */
-struct id_reply {
-	int attr;
-	int64_t id;
-};
-
-static void id_data(struct nlattr **tb, void *arg)
-{
-	struct id_reply *r = arg;
-
-	if (tb[r->attr])
-		r->id = nla_get_u32(tb[r->attr]);
+	devmem_nl_close(c->nl);
+	c->nl = NULL;
 }
 
 #define NO_QUEUE	-1
 
 /*
- * devmem bind: 0 and *id, or -errno with the extack in r. QUEUE is an rx
- * queue to bind, or NO_QUEUE.
+ * bind: 0 and *id, or -errno with the extack in r. QUEUE is an rx queue
+ * to bind, or NO_QUEUE (and is sent as given: the kernel refuses a tx
+ * binding with queues).
  */
-static int devmem_bind(struct conn *c, int ifindex, int fd, int direction,
+static int bind_dmabuf(struct conn *c, int ifindex, int fd, int direction,
 		       int lifetime, int queue, uint32_t *id, struct reply *r)
 {
-	struct nl_msg *m = msg_new(c, 0, DEVMEM_CMD_BIND);
-	struct id_reply out = { .attr = DEVMEM_A_BINDING_ID, .id = -1 };
-	int ret;
+	uint32_t q = queue;
+	struct devmem_bind_opts o = {
+		.sz = sizeof(o), .ifindex = ifindex, .dmabuf_fd = fd,
+		.direction = direction, .lifetime = lifetime,
+		.queues = &q, .nr_queues = queue != NO_QUEUE,
+	};
+	struct devmem_err e;
+	int ret = devmem_bind(c->nl, &o, id, &e);
 
-	if (!m)
-		return -ENOMEM;
-	nla_put_u32(m, DEVMEM_A_BINDING_IFINDEX, ifindex);
-	nla_put_u32(m, DEVMEM_A_BINDING_FD, fd);
-	nla_put_u32(m, DEVMEM_A_BINDING_DIRECTION, direction);
-	nla_put_u32(m, DEVMEM_A_BINDING_LIFETIME, lifetime);
-	if (queue != NO_QUEUE)
-		nla_put_u32(m, DEVMEM_A_BINDING_QUEUES, queue);
-	r->data = id_data;
-	r->arg = &out;
-	ret = transact(c, m, r);
-	if (!ret && out.id < 0)
-		ret = -EBADMSG;		/* a reply without the id */
-	if (!ret)
-		*id = out.id;
+	snprintf(r->extack, sizeof(r->extack), "%s", ret ? e.msg : "");
 	return ret;
 }
 
-/* netdev bind-tx: 0 and *id, or -errno with the extack in r */
+/* netdev bind-tx (C opened on the netdev family): 0 and *id, or -errno */
 static int netdev_bind_tx(struct conn *c, int ifindex, int fd, uint32_t *id,
 			  struct reply *r)
 {
-	struct nl_msg *m = msg_new(c, 0, NETDEV_CMD_BIND_TX);
-	struct id_reply out = { .attr = NETDEV_A_DMABUF_ID, .id = -1 };
-	int ret;
-
-	if (!m)
-		return -ENOMEM;
-	nla_put_u32(m, NETDEV_A_DMABUF_IFINDEX, ifindex);
-	nla_put_u32(m, NETDEV_A_DMABUF_FD, fd);
-	r->data = id_data;
-	r->arg = &out;
-	ret = transact(c, m, r);
-	if (!ret && out.id < 0)
-		ret = -EBADMSG;
-	if (!ret)
-		*id = out.id;
-	return ret;
+	return bind_dmabuf(c, ifindex, fd, DEVMEM_DIRECTION_TX,
+			   DEVMEM_LIFETIME_SOCKET, NO_QUEUE, id, r);
 }
 
-static int devmem_unbind(struct conn *c, uint32_t id)
+static int unbind(struct conn *c, uint32_t id)
 {
-	struct nl_msg *m = msg_new(c, 0, DEVMEM_CMD_UNBIND);
-	struct reply r = { 0 };
-
-	if (m)
-		nla_put_u32(m, DEVMEM_A_BINDING_ID, id);
-	return transact(c, m, &r);
+	return devmem_unbind(c->nl, id, NULL);
 }
 
-/* what binding-get and stats-get say about a binding */
+/* what binding-get and stats-get say about a binding (-1: not reported) */
 struct binding_info {
 	int64_t direction, state, ifindex;
 	int64_t tx_bytes, tx_frags;
 };
 
-static int64_t uint_attr(struct nlattr *a)
-{
-	if (!a)
-		return -1;
-	if (nla_len(a) == 8)
-		return nla_get_u64(a);
-	return nla_get_u32(a);
-}
-
-static void binding_data(struct nlattr **tb, void *arg)
+static void stats_data(const struct devmem_stats *s, void *arg)
 {
 	struct binding_info *b = arg;
 
-	b->direction = uint_attr(tb[DEVMEM_A_BINDING_DIRECTION]);
-	b->state = uint_attr(tb[DEVMEM_A_BINDING_STATE]);
-	b->ifindex = uint_attr(tb[DEVMEM_A_BINDING_IFINDEX]);
-}
-
-static void stats_data(struct nlattr **tb, void *arg)
-{
-	struct binding_info *b = arg;
-
-	b->tx_bytes = uint_attr(tb[DEVMEM_A_STATS_TX_BYTES]);
-	b->tx_frags = uint_attr(tb[DEVMEM_A_STATS_TX_FRAGS]);
+	if (s->present & (1ULL << DEVMEM_A_STATS_TX_BYTES))
+		b->tx_bytes = s->v[DEVMEM_A_STATS_TX_BYTES];
+	if (s->present & (1ULL << DEVMEM_A_STATS_TX_FRAGS))
+		b->tx_frags = s->v[DEVMEM_A_STATS_TX_FRAGS];
 }
 
 /* binding-get and stats-get of ID: 0, or -errno (-ENOENT: not listed) */
 static int binding_get(struct conn *c, uint32_t id, struct binding_info *b)
 {
-	struct reply r = { .data = binding_data, .arg = b };
-	struct nl_msg *m;
+	struct devmem_binding d;
 	int ret;
 
-	memset(b, 0xff, sizeof(*b));	/* -1: not reported */
-	m = msg_new(c, 0, DEVMEM_CMD_BINDING_GET);
-	if (m)
-		nla_put_u32(m, DEVMEM_A_BINDING_ID, id);
-	ret = transact(c, m, &r);
+	memset(b, 0xff, sizeof(*b));
+	ret = devmem_binding_get(c->nl, id, &d, NULL);
 	if (ret)
 		return ret;
-	memset(&r, 0, sizeof(r));
-	r.data = stats_data;
-	r.arg = b;
-	m = msg_new(c, 0, DEVMEM_CMD_STATS_GET);
-	if (m)
-		nla_put_u32(m, DEVMEM_A_STATS_ID, id);
-	return transact(c, m, &r);
+	b->direction = d.direction;
+	b->state = d.state;
+	b->ifindex = d.ifindex;
+	devmem_binding_free(&d);
+	return devmem_stats_get(c->nl, id, 0, stats_data, b, NULL);
 }
 
 /* 0 once binding ID is no longer listed (within WAIT_MS), else -1 */
@@ -394,32 +184,25 @@ static int wait_gone(struct conn *c, uint32_t id, struct binding_info *b)
 	return -1;
 }
 
+static void count_one(const struct devmem_binding *b, void *arg)
+{
+	(*(int *)arg)++;
+}
+
 /* how many bindings the devmem family lists for IFINDEX */
 static int count_bindings(struct conn *c, int ifindex)
 {
-	struct nl_msg *m = msg_new(c, NLM_F_DUMP, DEVMEM_CMD_BINDING_GET);
-	struct reply r = { 0 };
-	int ret;
+	int n = 0, ret = devmem_binding_dump(c->nl, ifindex, count_one, &n, NULL);
 
-	if (m)
-		nla_put_u32(m, DEVMEM_A_BINDING_IFINDEX, ifindex);
-	ret = transact(c, m, &r);
-	return ret ? ret : (int)r.nr_data;
+	return ret ? ret : n;
 }
 
-/* A socket on the devmem family's mgmt group, for free-ntf. */
+/* A handle on the devmem family's mgmt group, for free-ntf. */
 static int mgmt_open(struct conn *c)
 {
-	int ret = conn_open(c, DEVMEM_FAMILY_NAME), grp;
+	int ret = conn_open(c, DEVMEM_FAMILY_NAME);
 
-	if (ret)
-		return ret;
-	grp = genl_ctrl_resolve_grp(c->sk, DEVMEM_FAMILY_NAME, DEVMEM_MCGRP_MGMT);
-	if (grp < 0 || nl_socket_add_membership(c->sk, grp))
-		return -ENOENT;
-	nl_socket_disable_seq_check(c->sk);
-	nl_socket_set_nonblocking(c->sk);
-	return 0;
+	return ret ? ret : devmem_ntf_subscribe(c->nl, NULL);
 }
 
 struct ntf_wait {
@@ -428,31 +211,21 @@ struct ntf_wait {
 	bool seen;
 };
 
-static int ntf_cb(struct nl_msg *msg, void *arg)
+static void ntf_cb(int cmd, const struct devmem_binding *b, void *arg)
 {
-	struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
-	struct nlattr *tb[MAX_ATTR + 1];
 	struct ntf_wait *w = arg;
 
-	if (g->cmd == w->cmd &&
-	    !genlmsg_parse(nlmsg_hdr(msg), 0, tb, MAX_ATTR, NULL) &&
-	    tb[DEVMEM_A_BINDING_ID] &&
-	    nla_get_u32(tb[DEVMEM_A_BINDING_ID]) == w->id)
+	if (cmd == w->cmd && b->id == w->id)
 		w->seen = true;
-	return NL_OK;
 }
 
 /* Whether notification CMD for binding ID comes within MS milliseconds. */
 static bool mgmt_wait(struct conn *c, uint8_t cmd, uint32_t id, int ms)
 {
 	struct ntf_wait w = { .cmd = cmd, .id = id };
-	struct pollfd p = { .fd = nl_socket_get_fd(c->sk), .events = POLLIN };
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	struct pollfd p = { .fd = devmem_nl_fd(c->nl), .events = POLLIN };
 	struct timespec t0, t;
 
-	if (!cb)
-		return false;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, ntf_cb, &w);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!w.seen) {
 		int left;
@@ -462,9 +235,8 @@ static bool mgmt_wait(struct conn *c, uint8_t cmd, uint32_t id, int ms)
 			     (t.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0 || poll(&p, 1, left) <= 0)
 			break;
-		nl_recvmsgs(c->sk, cb);
+		devmem_ntf_read(c->nl, ntf_cb, &w);
 	}
-	nl_cb_put(cb);
 	return w.seen;
 }
 
@@ -473,28 +245,17 @@ static bool mgmt_wait(struct conn *c, uint8_t cmd, uint32_t id, int ms)
 /* a udmabuf of SIZE bytes holding the pattern, mapped at *map */
 static int udmabuf_new(size_t size, uint8_t **map)
 {
-	struct udmabuf_create create = { .flags = UDMABUF_FLAGS_CLOEXEC, .size = size };
-	struct dma_buf_sync sync = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE };
-	int devfd, memfd, fd;
+	int fd = devmem_udmabuf_create(size);
 
-	devfd = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
-	memfd = memfd_create("devmem_tx", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-	if (devfd < 0 || memfd < 0 || ftruncate(memfd, size) ||
-	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK))
+	if (fd < 0) {
+		errno = -fd;
 		return -1;
-	create.memfd = memfd;
-	fd = ioctl(devfd, UDMABUF_CREATE, &create);
-	close(memfd);
-	close(devfd);
-	if (fd < 0)
+	}
+	if (devmem_dmabuf_map(fd, size, PROT_READ | PROT_WRITE, (void **)map))
 		return -1;
-	*map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (*map == MAP_FAILED)
-		return -1;
-	ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync);
+	devmem_dmabuf_sync_begin(fd, DEVMEM_SYNC_WRITE);
 	devmem_pattern_fill(*map, 0, size);
-	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE;
-	ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync);
+	devmem_dmabuf_sync_end(fd, DEVMEM_SYNC_WRITE);
 	return fd;
 }
 
@@ -680,7 +441,7 @@ FIXTURE_SETUP(tx)
 	self->dmabuf = udmabuf_new(DMABUF_SIZE, &self->map);
 	ASSERT_LE(0, self->dmabuf) TH_LOG("udmabuf: %s", strerror(errno));
 	ASSERT_EQ(0, conn_open(&self->nl, DEVMEM_FAMILY_NAME));
-	ret = devmem_bind(&self->nl, self->ifindex, self->dmabuf,
+	ret = bind_dmabuf(&self->nl, self->ifindex, self->dmabuf,
 			  DEVMEM_DIRECTION_TX, DEVMEM_LIFETIME_SOCKET, NO_QUEUE,
 			  &self->id, &r);
 	ASSERT_EQ(0, ret) TH_LOG("bind tx on %s: %s: %s", ifname, errname(ret), r.extack);
@@ -1076,7 +837,7 @@ TEST_F(tx, enoent_unbound_binding)
 	uint32_t id;
 	int ret;
 
-	ret = devmem_bind(&self->nl, self->ifindex, self->dmabuf,
+	ret = bind_dmabuf(&self->nl, self->ifindex, self->dmabuf,
 			  DEVMEM_DIRECTION_TX, DEVMEM_LIFETIME_PERSISTENT,
 			  NO_QUEUE, &id, &r);
 	ASSERT_EQ(0, ret) TH_LOG("bind tx: %s: %s", errname(ret), r.extack);
@@ -1084,7 +845,7 @@ TEST_F(tx, enoent_unbound_binding)
 	self->calls++;
 	peer_expect(_metadata, self->peer, self->map, 4096);
 	reap_all(_metadata, self);
-	ASSERT_EQ(0, devmem_unbind(&self->nl, id));
+	ASSERT_EQ(0, unbind(&self->nl, id));
 	refused(_metadata, self, self->fd,
 		dm_send(self->fd, id, 0, 4096, MSG_ZEROCOPY), ENOENT,
 		"unbound binding");
@@ -1101,7 +862,7 @@ TEST_F(tx, eopnotsupp_rx_binding)
 
 	if (!q)
 		SKIP(return, "DEVMEM_TX_RX_QUEUE (an rx queue with header split) is not set");
-	ret = devmem_bind(&self->nl, self->ifindex, self->dmabuf,
+	ret = bind_dmabuf(&self->nl, self->ifindex, self->dmabuf,
 			  DEVMEM_DIRECTION_RX, DEVMEM_LIFETIME_SOCKET, atoi(q),
 			  &id, &r);
 	ASSERT_EQ(0, ret) TH_LOG("bind rx queue %s: %s: %s", q, errname(ret), r.extack);
@@ -1126,7 +887,7 @@ TEST_F(tx, enoent_binding_of_another_netns)
 	ASSERT_EQ(0, back_to_netns(self->netns));
 	ASSERT_EQ(0, ret) TH_LOG("peer %s: %s", pif, errname(ret));
 	/* the socket stays in the peer's netns, and so does the binding */
-	ret = devmem_bind(&peer_nl, ifindex, self->dmabuf, DEVMEM_DIRECTION_TX,
+	ret = bind_dmabuf(&peer_nl, ifindex, self->dmabuf, DEVMEM_DIRECTION_TX,
 			  DEVMEM_LIFETIME_SOCKET, NO_QUEUE, &id, &r);
 	ASSERT_EQ(0, ret) TH_LOG("bind tx in the peer's netns: %s: %s",
 				 errname(ret), r.extack);
@@ -1176,7 +937,7 @@ TEST_F(tx, enodev_binding_of_another_device)
 	if (!other)
 		SKIP(return, "DEVMEM_TX_OTHER_IF (a second netdevsim port) is not set");
 	ASSERT_LT(0U, if_nametoindex(other));
-	ret = devmem_bind(&self->nl, if_nametoindex(other), self->dmabuf,
+	ret = bind_dmabuf(&self->nl, if_nametoindex(other), self->dmabuf,
 			  DEVMEM_DIRECTION_TX, DEVMEM_LIFETIME_SOCKET, NO_QUEUE,
 			  &id, &r);
 	ASSERT_EQ(0, ret) TH_LOG("bind tx on %s: %s: %s", other, errname(ret), r.extack);
@@ -1242,7 +1003,7 @@ TEST_F_TIMEOUT(tx, unbind_while_in_flight, 120)
 	       sent, self->calls, queued);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ASSERT_EQ(0, devmem_unbind(&self->nl, self->id));
+	ASSERT_EQ(0, unbind(&self->nl, self->id));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	/* it does not wait for the sends */
 	EXPECT_GT(2, t1.tv_sec - t0.tv_sec);
@@ -1334,7 +1095,7 @@ TEST_F(bind, tx_with_queues_einval)
 	uint32_t id;
 	int ret;
 
-	ret = devmem_bind(&self->nl, self->ifindex, self->dmabuf,
+	ret = bind_dmabuf(&self->nl, self->ifindex, self->dmabuf,
 			  DEVMEM_DIRECTION_TX, DEVMEM_LIFETIME_SOCKET, 0, &id, &r);
 	ASSERT_EQ(-EINVAL, ret) TH_LOG("got %s", errname(ret));
 	EXPECT_STREQ("tx bindings take no queues", r.extack);
@@ -1356,7 +1117,7 @@ static void refused_on(struct __test_metadata *_metadata,
 	ifindex = if_nametoindex(ifname);
 	ASSERT_LT(0, ifindex) TH_LOG("%s %s: no such device", env_name, ifname);
 
-	ret = devmem_bind(&self->nl, ifindex, self->dmabuf, DEVMEM_DIRECTION_TX,
+	ret = bind_dmabuf(&self->nl, ifindex, self->dmabuf, DEVMEM_DIRECTION_TX,
 			  DEVMEM_LIFETIME_SOCKET, NO_QUEUE, &id, &r);
 	EXPECT_EQ(-EOPNOTSUPP, ret) TH_LOG("devmem bind tx on %s: %s", ifname,
 					   errname(ret));

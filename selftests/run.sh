@@ -19,6 +19,7 @@ TESTS=(
 	devmemctl.sh
 	devmem_fuzz.sh
 	devmem_tx.sh
+	libdevmem.sh
 	devmem_tcp_paths.sh
 	devmem_semantics.sh
 	devmem_faults.sh

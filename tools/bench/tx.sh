@@ -8,6 +8,9 @@
 #             applications do without devmem TX)
 #   zerocopy  sendmsg(MSG_ZEROCOPY) from host memory (pinned user pages)
 #   copy      send() from host memory (the reference)
+#   raw       devmem sent by a minimal hand-written loop (devmem-nc
+#             --raw-loop) instead of libdevmem: what the library costs is
+#             devmem's CPU per GiB over raw's
 # Every mode writes the pattern into its buffer once per lap of its 64M
 # window, as an application producing the data would; that cost is in
 # every mode's CPU time. The receiver is the same plain socket for all:
@@ -30,11 +33,12 @@ RUNS=${BENCH_RUNS:-3}
 # a port no ntuple rule steers: RSS puts it on queues 0-1, none bound
 PORT=5202
 WINDOW=64M
-MODES=(devmem bounce zerocopy copy)
+MODES=(devmem bounce zerocopy copy raw)
 T=/tmp/bench-tx
 
 # targets (issue): devmem >= 1.3x bounce goodput, <= 1/2 of bounce's
-# sender CPU per GiB
+# sender CPU per GiB; libdevmem (devmem) <= 1.03x the sender CPU per GiB of
+# the hand-written loop (raw)
 
 setup() {
 	# header split on the receiving port, whatever the mode
@@ -46,10 +50,11 @@ setup() {
 # $T/MODE.tsv
 send_one() {
 	local mode=$1 run=$2 out=$T/$1-$2 srv cli_rc srv_rc
-	local args=(--tx "$mode")
+	local args=(--tx "$mode") tx=$mode
 
 	case $mode in
 	devmem) args+=(-i "$CLI_IF" -b "$WINDOW") ;;
+	raw) tx=devmem args=(--tx devmem --raw-loop -i "$CLI_IF" -b "$WINDOW") ;;
 	bounce|zerocopy) args+=(-b "$WINDOW") ;;
 	esac
 	in_srv "$NC" -l -a "$SRV_IP" -p "$PORT" -j --timeout 60 --mode trunc \
@@ -70,7 +75,7 @@ send_one() {
 		echo "bench: $mode run $run failed: client: $(cat "$out.err"); server: $(cat "$out.srv.err")" >&2
 		return 1
 	fi
-	jq -e --argjson n "$size_bytes" --arg tx "$mode" '.bytes == $n and .tx == $tx and
+	jq -e --argjson n "$size_bytes" --arg tx "$tx" '.bytes == $n and .tx == $tx and
 		.seconds > 0 and (."cpu-user-seconds" | type) == "number" and
 		(."cpu-sys-seconds" | type) == "number" and
 		(."bytes-copied" | type) == "number" and
@@ -140,6 +145,8 @@ report() {
 		"$(ratio "${gp[devmem]}" "${gp[bounce]}")" ">=" 1.3 1
 	target "devmem sender CPU per GiB vs bounce" \
 		"$(ratio "${cpu[devmem]}" "${cpu[bounce]}")" "<=" 1 2
+	target "libdevmem sender CPU per GiB vs a hand-written loop" \
+		"$(ratio "${cpu[devmem]}" "${cpu[raw]}")" "<=" 103 100
 	[ $failed -eq 0 ] || echo "- $failed of $((RUNS * ${#MODES[@]})) transfers FAILED"
 }
 
