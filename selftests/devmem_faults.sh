@@ -154,14 +154,19 @@ device_gone_releases_mapping() {
 	kill -STOP "$stopped" "$pid_hoard"
 	rx=$("$DNL" -n "$NS_SRV" -j dump | jq -r '.[0].id')
 	tx=$("$DNL" -n "$NS_CLI" -j dump | jq -r '.[0].id')
-	expect_eq "attached before" " netdevsim1 netdevsim2" "$(attached 6291456) $(attached 10485760)" || r=1
+	expect_eq "rx dmabuf attached to" netdevsim1 "$(attached 6291456 | xargs)" || r=1
+	expect_eq "tx dmabuf attached to" netdevsim2 "$(attached 10485760 | xargs)" || r=1
 	# both devices go
 	echo 1 > /sys/bus/netdevsim/del_device
 	echo 2 > /sys/bus/netdevsim/del_device
 	# the bindings drain (their netns is still there)
 	expect_eq "rx binding $rx" draining "$("$DNL" -n "$NS_SRV" -j get "$rx" | jq -r .state)" || r=1
-	expect_eq "tx binding $tx" draining "$("$DNL" -n "$NS_CLI" -j get "$tx" | jq -r .state)" || r=1
-	expect_eq "attached while draining" "none none" "$(attached 6291456) $(attached 10485760)" || r=1
+	# the tx binding drains while skbs point into it, or is already gone
+	case $("$DNL" -n "$NS_CLI" -j get "$tx" 2> /dev/null | jq -r .state) in
+	draining|"") ;; *) diag "tx binding $tx not unbound"; r=1 ;;
+	esac
+	expect_eq "rx dmabuf attached while draining" none "$(attached 6291456 | xargs)" || r=1
+	expect_eq "tx dmabuf attached" "" "$(attached 10485760 | grep -v '^none$' | xargs)" || r=1
 	kill -CONT "$stopped" "$pid_hoard"
 	kill -9 "$stopped" "$pid_hoard" "$pid_cli" 2> /dev/null
 	wait "$stopped" "$pid_hoard" "$pid_cli" 2> /dev/null
