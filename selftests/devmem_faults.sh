@@ -10,6 +10,7 @@
 # unbinds, dumps and stats from several processes (STORM_SECONDS, 60)
 # while a transfer runs.
 . "$(dirname "$0")/lib.sh"
+kernel_log_mark
 
 SIZE=${DEVMEM_FAULTS_SIZE:-48M}
 STORM_SECONDS=${STORM_SECONDS:-60}
@@ -23,10 +24,6 @@ size_bytes=$(numfmt --from=iec "$SIZE")
 
 echo "TAP version 13"
 
-reports='BUG:|WARNING:|Oops|Kernel panic|general protection fault|UBSAN:|KASAN:|'
-reports+='possible circular locking|possible recursive locking|inconsistent lock state|'
-reports+='suspicious RCU usage|refcount_t:|leaked reference|INFO: task .* blocked'
-dmesg_start=$(dmesg | wc -l)
 
 setup() {
 	wire_up 4 &&
@@ -250,11 +247,6 @@ after_all() {
 ok "a clean transfer afterwards, both directions devmem, validated" after_all
 
 wire_down
-kernel_clean() {
-	local new
-	new=$(dmesg | tail -n +$((dmesg_start + 1)) | grep -E "$reports")
-	[ -z "$new" ] || { diag "kernel log: $(head -n 8 <<< "$new")"; return 1; }
-}
 ok "the kernel log has no report from these tests" kernel_clean
 
 # shellcheck disable=SC2154

@@ -9,6 +9,7 @@
 # that cannot be delivered leave no binding and no descriptor behind
 # (devmem_reply.py).
 . "$(dirname "$0")/lib.sh"
+kernel_log_mark
 
 DNL=$BUILD/selftests/devmem_nl
 CTL=$BUILD/ctl/devmemctl
@@ -18,10 +19,6 @@ mkdir -p "$T"
 
 echo "TAP version 13"
 
-reports='BUG:|WARNING:|Oops|Kernel panic|general protection fault|UBSAN:|KASAN:|'
-reports+='possible circular locking|possible recursive locking|inconsistent lock state|'
-reports+='suspicious RCU usage|refcount_t:|leaked reference'
-dmesg_start=$(dmesg | wc -l)
 
 setup() {
 	wire_up 4 && devmem_port 5201
@@ -204,11 +201,6 @@ no_binding_left() {
 ok "no binding is left" no_binding_left
 wire_down
 
-kernel_clean() {
-	local new
-	new=$(dmesg | tail -n +$((dmesg_start + 1)) | grep -E "$reports")
-	[ -z "$new" ] || { diag "kernel log: $(head -n 8 <<< "$new")"; return 1; }
-}
 ok "the kernel log has no report from these tests" kernel_clean
 
 # shellcheck disable=SC2154

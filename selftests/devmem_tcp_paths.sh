@@ -8,6 +8,7 @@
 # queue) whose every byte is validated on the far side, and shows with
 # the TCP MIB counters that the path really ran.
 . "$(dirname "$0")/lib.sh"
+kernel_log_mark
 
 SIZE=${DEVMEM_PATHS_SIZE:-16M}
 WINDOW=8M
@@ -19,10 +20,6 @@ size_bytes=$(numfmt --from=iec "$SIZE")
 
 tap_plan 17
 
-reports='BUG:|WARNING:|Oops|Kernel panic|general protection fault|UBSAN:|KASAN:|'
-reports+='possible circular locking|possible recursive locking|inconsistent lock state|'
-reports+='suspicious RCU usage|refcount_t:|leaked reference'
-dmesg_start=$(dmesg | wc -l)
 
 # mib NETNS NAME: a TCP MIB counter of NETNS (nstat's names, e.g.
 # TcpRetransSegs, TcpExtTCPMTUPSuccess), absolute
@@ -34,24 +31,6 @@ txc() {
 	local name=$1 port=$2 size=$3; shift 3
 	ip netns exec "$NS_CLI" "$NC" -c "$SRV_IP" -p "$port" -s "$size" \
 		--timeout 120 -j "$@" > "$T/$name.json" 2> "$T/$name.err"
-}
-
-# validated NAME BYTES: server NAME received exactly BYTES, all checked
-validated() {
-	local r=0
-	expect_eq "bytes received" "$2" "$(j "$1" .bytes)" || r=1
-	expect_eq "pattern errors" 0 "$(j "$1" .errors)" || r=1
-	expect_eq "validated" true "$(j "$1" .validated)" || r=1
-	return $r
-}
-
-# zc_ok NAME: client NAME sent from its dmabuf, every call completed, none copied
-zc_ok() {
-	local r=0
-	expect_eq "client tx mode" devmem "$(j "$1" .tx)" || r=1
-	expect_eq "completions" "$(j "$1" '."sendmsg-calls"')" "$(j "$1" .completions)" || r=1
-	expect_eq "completions copied" 0 "$(j "$1" '."completions-copied"')" || r=1
-	return $r
 }
 
 # transfer NAME PORT SERVER-ARGS -- CLIENT-ARGS: SIZE bytes from the client
@@ -293,11 +272,6 @@ after_all() {
 ok "a clean transfer afterwards, device to device, validated" after_all
 
 wire_down
-kernel_clean() {
-	local new
-	new=$(dmesg | tail -n +$((dmesg_start + 1)) | grep -E "$reports")
-	[ -z "$new" ] || { diag "kernel log: $(head -n 8 <<< "$new")"; return 1; }
-}
 ok "the kernel log has no report from these tests" kernel_clean
 ok "ordinary flows did MTU probe (${PROBES_COPY:-0} probes): the probe path ran" test "${PROBES_COPY:-0}" -gt 0
 

@@ -8,6 +8,7 @@
 # refusal (the C prober, devmem_tx); the binding unbound, or its sender
 # SIGKILLed, mid-transfer: draining, then freed, the kernel clean.
 . "$(dirname "$0")/lib.sh"
+kernel_log_mark
 
 SIZE=${DEVMEM_TX_SIZE:-256M}
 SMALL=16M
@@ -29,11 +30,6 @@ small_bytes=$(numfmt --from=iec "$SMALL")
 # The prober's results are counted in as they come: the plan is at the end.
 echo "TAP version 13"
 
-# kernel reports, as tools/vm/run looks for them; this test's own lines
-reports='BUG:|WARNING:|Oops|Kernel panic|general protection fault|UBSAN:|KASAN:|'
-reports+='possible circular locking|possible recursive locking|inconsistent lock state|'
-reports+='suspicious RCU usage|rcu_.* detected stalls|INFO: task .* blocked|refcount_t:|leaked reference'
-dmesg_start=$(dmesg | wc -l)
 
 dnl() { "$DNL" -n "$NS_CLI" "$@"; }
 
@@ -99,27 +95,6 @@ tx_binding() {
 	done
 	diag "no tx binding on $CLI_IF"
 	return 1
-}
-
-# zc_ok NAME: client NAME sent all its bytes from the dmabuf, every
-# sendmsg completed, none copied
-zc_ok() {
-	local r=0
-	expect_eq "client tx mode" devmem "$(j "$1" .tx)" || r=1
-	expect_eq "completions of $(j "$1" '."sendmsg-calls"') sendmsg calls" \
-		"$(j "$1" '."sendmsg-calls"')" "$(j "$1" .completions)" || r=1
-	expect_eq "completions copied by the kernel" 0 "$(j "$1" '."completions-copied"')" || r=1
-	[ "$(j "$1" '."sendmsg-calls"')" -gt 0 ] || { diag "no sendmsg calls"; r=1; }
-	return $r
-}
-
-# validated NAME BYTES: server NAME received exactly BYTES, all checked
-validated() {
-	local r=0
-	expect_eq "bytes received" "$2" "$(j "$1" .bytes)" || r=1
-	expect_eq "pattern errors" 0 "$(j "$1" .errors)" || r=1
-	expect_eq "validated" true "$(j "$1" .validated)" || r=1
-	return $r
 }
 
 # tx_stats_and_unbind NAME BYTES: client NAME's persistent binding
@@ -336,11 +311,6 @@ no_bindings_left() {
 ok "no binding is left" no_bindings_left
 teardown
 
-kernel_clean() {
-	local new
-	new=$(dmesg | tail -n +$((dmesg_start + 1)) | grep -E "$reports")
-	[ -z "$new" ] || { diag "kernel log: $(head -n 5 <<< "$new")"; return 1; }
-}
 ok "the kernel log has no report from these tests" kernel_clean
 
 # the plan: how many results lib.sh counted

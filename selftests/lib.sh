@@ -182,3 +182,37 @@ srv_kill() { local p="pid_$1"; kill "${!p}" 2> /dev/null; wait "${!p}" 2> /dev/n
 wait_srv() { local p="pid_$1"; wait "${!p}"; }
 # j NAME FILTER: a field of server NAME's JSON summary
 j() { jq -r "$2" "$T/$1.json"; }
+
+# -- checks shared by the transfer tests -------------------------------------------
+# kernel reports, as tools/vm/run looks for them; kernel_clean checks the
+# lines the kernel logged since kernel_log_mark
+KERNEL_REPORTS='BUG:|WARNING:|Oops|Kernel panic|general protection fault|UBSAN:|KASAN:|'
+KERNEL_REPORTS+='possible circular locking|possible recursive locking|inconsistent lock state|'
+KERNEL_REPORTS+='suspicious RCU usage|rcu_.* detected stalls|INFO: task .* blocked|refcount_t:|leaked reference'
+kernel_log_mark() { dmesg_start=$(dmesg | wc -l); }
+kernel_clean() {
+	local new
+	new=$(dmesg | tail -n +$((dmesg_start + 1)) | grep -E "$KERNEL_REPORTS")
+	[ -z "$new" ] || { diag "kernel log: $(head -n 8 <<< "$new")"; return 1; }
+}
+
+# validated NAME BYTES: server NAME received exactly BYTES, all checked
+validated() {
+	local r=0
+	expect_eq "bytes received" "$2" "$(j "$1" .bytes)" || r=1
+	expect_eq "pattern errors" 0 "$(j "$1" .errors)" || r=1
+	expect_eq "validated" true "$(j "$1" .validated)" || r=1
+	return $r
+}
+
+# zc_ok NAME: client NAME sent all its bytes from the dmabuf, every
+# sendmsg completed, none copied
+zc_ok() {
+	local r=0
+	expect_eq "client tx mode" devmem "$(j "$1" .tx)" || r=1
+	expect_eq "completions of $(j "$1" '."sendmsg-calls"') sendmsg calls" \
+		"$(j "$1" '."sendmsg-calls"')" "$(j "$1" .completions)" || r=1
+	expect_eq "completions copied by the kernel" 0 "$(j "$1" '."completions-copied"')" || r=1
+	[ "$(j "$1" '."sendmsg-calls"')" -gt 0 ] || { diag "no sendmsg calls"; r=1; }
+	return $r
+}
