@@ -27,6 +27,9 @@ echo "TAP version 13"
 
 setup() {
 	wire_up 4 &&
+	# a killed sender's orphaned socket gives up after one retransmit
+	# (its route may be gone with its device), so its binding drains soon
+	ip netns exec "$NS_CLI" sysctl -qw net.ipv4.tcp_orphan_retries=1 &&
 	"$CTL" -n "$NS_SRV" dev setup "$SRV_IF" devmem-queues 2-3 > /dev/null &&
 	in_srv ethtool -N "$SRV_IF" flow-type tcp4 dst-port 5201 action 2 loc 1
 }
@@ -63,10 +66,10 @@ d2d_cut() {
 }
 # bindings NETNS: how many bindings the netns lists
 bindings() { "$DNL" -n "$1" -j dump 2> /dev/null | jq length; }
-# none_left: no binding listed in either netns (10 s to drain)
+# none_left [SECONDS]: no binding listed in either netns (default 10 s to drain)
 none_left() {
 	local i
-	for i in $(seq 40); do
+	for i in $(seq $((${1:-10} * 4))); do
 		[ "$(bindings "$NS_SRV")" = 0 ] && [ "$(bindings "$NS_CLI")" = 0 ] && return 0
 		sleep 0.25
 	done
@@ -111,7 +114,7 @@ sender_device_deleted() {
 	sleep 3
 	echo 2 > /sys/bus/netdevsim/del_device || return 1
 	d2d_cut dd || r=1
-	none_left || r=1
+	none_left 60 || r=1
 	# the wire again, for the next tests
 	wire_down
 	setup || r=1
@@ -139,9 +142,7 @@ device_gone_releases_mapping() {
 	srv hoard 5201 --timeout 120 -s "$ENDLESS" -i "$SRV_IF" -q 2 -b 6M --hoard
 	wait_listen "$NS_SRV" 5201 || return 1
 	cli_bg 5201 "$ENDLESS"
-	# TX: a sender stopped with its skbs queued (10M udmabuf); killed, its
-	# orphaned socket gives up after one retransmit
-	ip netns exec "$NS_CLI" sysctl -qw net.ipv4.tcp_orphan_retries=1
+	# TX: a sender stopped with its skbs queued (10M udmabuf)
 	srv sink 5202 --timeout 120 -s "$ENDLESS" --plain
 	wait_listen "$NS_SRV" 5202 || return 1
 	ip netns exec "$NS_CLI" "$NC" -c "$SRV_IP" -p 5202 -s "$ENDLESS" --timeout 120 \

@@ -157,7 +157,15 @@ def flooded():
 
 
 def open_fds():
-    return set(os.listdir("/proc/self/fd"))
+    """this process's open fds, without the one listing them used"""
+    out = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            os.fstat(int(fd))
+            out.add(fd)
+        except OSError:
+            pass
+    return out
 
 
 def main():
