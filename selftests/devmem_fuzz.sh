@@ -74,10 +74,13 @@ fuzz() {
 	local rc n args=(--count "$COUNT" --seconds "$FUZZ_TIME")
 	[ -n "${FUZZ_SEED:-}" ] && args+=(--seed "$FUZZ_SEED")
 	[ -n "${FUZZ_DISABLE:-}" ] && args+=(--disable "$FUZZ_DISABLE")
-	# both bugs the fuzzer found are fixed in the series (net: devmem:
-	# refuse devices without a DMA device; dmabuf-get installs its fd
-	# after the reply): send what hit them. FUZZ_KNOWN= avoids them again.
-	local known=${FUZZ_KNOWN-parentless-bind,dmabuf-get-lost-reply}
+	# parentless-bind is fixed in the series (net: devmem: refuse devices
+	# without a DMA device): send what hit it. dmabuf-get now installs its
+	# fd only once the reply is queued, but a queued reply the fuzzer
+	# never reads (a socket it closes mid-batch) still names an fd it
+	# never sees: that stays avoided (devmem_reply.py checks lost replies).
+	# FUZZ_KNOWN= avoids both.
+	local known=${FUZZ_KNOWN-parentless-bind}
 	[ -n "$known" ] && args+=(--known "$known")
 	# -p 15: a progress line every 15 s, so a dead VM says how far it got
 	in_srv "$FUZZ" "${args[@]}" --progress 15 2> "$T/fuzz.err" | tee "$T/fuzz.out"
