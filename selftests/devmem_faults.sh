@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 kernel_log_mark
 
-SIZE=${DEVMEM_FAULTS_SIZE:-48M}
+SIZE=${DEVMEM_FAULTS_SIZE:-24M}
 STORM_SECONDS=${STORM_SECONDS:-60}
 ENDLESS=64G
 DNL=$BUILD/selftests/devmem_nl
