@@ -2130,8 +2130,12 @@ static void handle_reply(struct fsock *s, const struct nlmsghdr *nlh)
 	if (nlh->nlmsg_type == fams[F_DEVMEM].id) {
 		uint8_t cmd = ((const struct genlmsghdr *)NLMSG_DATA(nlh))->cmd;
 
-		if (!nlh->nlmsg_seq)
-			return;	/* a notification */
+		/* a notification (bind-ntf, unbind-ntf, free-ntf); not "seq 0":
+		 * a request whose seq was fuzzed to 0 gets a reply with seq 0,
+		 * and its fd or binding must still be accounted for
+		 */
+		if (cmd >= DEVMEM_CMD_BIND_NTF)
+			return;
 		if (cmd == DEVMEM_CMD_BIND && attr_u32(p, len, DEVMEM_A_BINDING_ID, &v)) {
 			n_made_devmem++;
 			s->binds++;
