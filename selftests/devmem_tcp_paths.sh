@@ -18,7 +18,7 @@ rm -rf "$T"
 mkdir -p "$T"
 size_bytes=$(numfmt --from=iec "$SIZE")
 
-tap_plan 17
+tap_plan 19
 
 
 # mib NETNS NAME: a TCP MIB counter of NETNS (nstat's names, e.g.
@@ -196,9 +196,66 @@ urgent_byte() {
 		{ diag "client: $(cat "$T/urg_c.err")"; r=1; }
 	wait_srv urg || { diag "server: $(cat "$T/urg.err")"; r=1; }
 	[ $r -eq 0 ] && validated urg 1048576 &&
-	test "$(j urg '."dmabuf-bytes"')" -gt $((1048576 - 65536))
+	test "$(j urg '."dmabuf-bytes"')" -gt $((1048576 - 65536)) &&
+	expect_eq "SIGURGs" 1 "$(j urg '."urgent-signals"')"
 }
 ok "MSG_OOB into a flow on a bound queue: no crash, the byte arrives inline, validated" urgent_byte
+
+# Under loss, segments before an urgent byte are retransmitted after it
+# came (out of order) and carry its pointer again: one SIGURG per urgent
+# byte all the same, as for a readable one (the kernel remembers the
+# pointer whose byte it could not read).
+urgent_lossy() {
+	local r=0 n=20 size=2097152 before
+	before=$(mib "$NS_CLI" TcpRetransSegs)
+	netem "$NS_CLI" "$CLI_IF" loss 10% || return 1
+	srv url 5201 --timeout 90 -s $size -i "$SRV_IF" -q 2-3 -b 8M
+	wait_listen "$NS_SRV" 5201 || r=1
+	[ $r -eq 0 ] && { in_cli python3 "$(dirname "$0")/devmem_oob.py" "$SRV_IP" 5201 $size 0 $n \
+		2> "$T/url_c.err" || { diag "client: $(cat "$T/url_c.err")"; r=1; }; }
+	netem_off "$NS_CLI" "$CLI_IF"
+	wait_srv url || { diag "server: $(cat "$T/url.err")"; r=1; }
+	diag "$(($(mib "$NS_CLI" TcpRetransSegs) - before)) retransmits"
+	[ $r -eq 0 ] && validated url $size &&
+	test "$(j url '."dmabuf-bytes"')" -gt $((size - 65536)) &&
+	expect_eq "SIGURGs for $n urgent bytes" $n "$(j url '."urgent-signals"')" &&
+	test "$(mib "$NS_CLI" TcpRetransSegs)" -gt "$before"
+}
+ok "20 urgent bytes under 10% loss into a bound queue: one SIGURG each, validated" urgent_lossy
+
+# -- nfqueue on a bound queue ---------------------------------------------------------
+# nfqueue hands user space a copy of each packet (skb_zerocopy()). With a
+# copy range within the headers (the linear part on a header-split queue)
+# a devmem flow passes through it; payload in device memory cannot be
+# copied (see Documentation/netdevsim-devmem.rst).
+nfqueue_headers() {
+	local r=0 size=4194304 q=$T/nfq.json
+	in_srv python3 "$(dirname "$0")/devmem_nfqueue.py" 3 40 > "$q" 2> "$T/nfq.err" &
+	local qpid=$!
+	wait_for "$T/nfq.err" listening || { kill $qpid; return 1; }
+	in_srv nft -f - <<-NFT || { kill $qpid; return 1; }
+	table inet devmem_nfq {
+		chain in {
+			type filter hook input priority 0;
+			tcp dport 5201 queue num 3
+		}
+	}
+	NFT
+	srv nfq 5201 --timeout 90 -s $size -i "$SRV_IF" -q 2-3 -b 8M
+	wait_listen "$NS_SRV" 5201 || r=1
+	[ $r -eq 0 ] && { txc nfq_c 5201 $size || { diag "client: $(cat "$T/nfq_c.err")"; r=1; }; }
+	wait_srv nfq || { diag "server: $(cat "$T/nfq.err")"; r=1; }
+	in_srv nft delete table inet devmem_nfq || r=1
+	kill -TERM $qpid
+	wait $qpid || { diag "nfqueue reader: $(cat "$T/nfq.err")"; r=1; }
+	diag "nfqueue: $(cat "$q")"
+	[ $r -eq 0 ] && validated nfq $size &&
+	test "$(j nfq '."dmabuf-bytes"')" -gt $((size - 65536)) &&
+	test "$(jq -r .packets "$q")" -gt 10 &&
+	expect_eq "copied lengths" "[40]" "$(jq -c '."copy-lengths"' "$q")"
+}
+ok "nfqueue with a 40-byte copy range over a devmem flow: headers queued, payload in the dmabuf, validated" \
+	nfqueue_headers
 
 # the MSS shrinks mid-transfer: queued skbs are split again (tcp_fragment,
 # tso_fragment) at the new size

@@ -102,6 +102,8 @@ struct stats {
 	double cpu_sys;
 	bool efault;
 	uint64_t efault_offset;
+	/* SIGURGs the connection raised: urgent pointers the kernel saw */
+	uint64_t urgent_signals;
 	bool have_dmabuf_id;
 	uint32_t dmabuf_id;
 	/* the family that made the binding: "devmem", "netdev" or "none" */

@@ -1,9 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 /* devmem-nc -l: bind (or attach), accept one connection, receive, report. */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "devmem-nc.h"
+
+/* SIGURG of the connection: each time the peer's urgent pointer moved */
+static volatile sig_atomic_t urgent_signals;
+
+static void on_sigurg(int sig)
+{
+	urgent_signals++;
+}
+
+/* Count urgent signals; SA_RESTART, and the receive loops retry EINTR */
+static void count_urgent(int fd)
+{
+	struct sigaction sa = { .sa_handler = on_sigurg, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGURG, &sa, NULL) || fcntl(fd, F_SETOWN, getpid()))
+		msg("warning: cannot count urgent signals: %s", strerror(errno));
+}
 
 int run_server(const struct opts *o)
 {
@@ -56,6 +78,7 @@ int run_server(const struct opts *o)
 		err = -1;
 		goto out;
 	}
+	count_urgent(fd);
 	cpu_times(&user0, &sys0);
 	close(lfd);
 	lfd = -1;
@@ -68,6 +91,7 @@ int run_server(const struct opts *o)
 	else
 		err = recv_plain(fd, o, &db, &st);
 	st.seconds = now() - start;
+	st.urgent_signals = urgent_signals;
 	cpu_times(&st.cpu_user, &st.cpu_sys);
 	st.cpu_user -= user0;
 	st.cpu_sys -= sys0;

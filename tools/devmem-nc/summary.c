@@ -72,6 +72,7 @@ void print_server_summary(const struct opts *o, const struct stats *st,
 		json_add_u64(j, "bytes-copied", st->copied_bytes);
 		json_add_bool(j, "validated", o->validate && o->mode != MODE_TRUNC);
 		json_add_u64(j, "errors", st->errors);
+		json_add_u64(j, "urgent-signals", st->urgent_signals);
 		if (o->expect_efault) {
 			json_add_bool(j, "efault", st->efault);
 			if (st->efault)
@@ -102,6 +103,8 @@ void print_server_summary(const struct opts *o, const struct stats *st,
 		printf("; all bytes valid");
 	if (o->hoard)
 		printf("; %" PRIu64 " tokens held", st->tokens_held);
+	if (st->urgent_signals)
+		printf("; %" PRIu64 " urgent signals", st->urgent_signals);
 	printf("; %.1fs; CPU %.2fs user, %.2fs sys; %" PRIu64 " bytes copied\n",
 	       st->seconds, st->cpu_user, st->cpu_sys, st->copied_bytes);
 }
