@@ -26,7 +26,8 @@ HARNESS := -I$(KSRC)/tools/testing/selftests -Wno-clobbered
 
 SELFTEST_BINS := $(BUILD)/selftests/udmabuf $(BUILD)/selftests/devmem_nl \
 		 $(BUILD)/selftests/devmem_tx $(BUILD)/selftests/devmem_tokens \
-		 $(BUILD)/selftests/devmem_fuzz $(BUILD)/selftests/host/libdevmem_test
+		 $(BUILD)/selftests/devmem_fuzz $(BUILD)/selftests/devmem_export \
+		 $(BUILD)/selftests/host/libdevmem_test
 TOOL_BINS     := $(BUILD)/tools/devmem-nc $(BUILD)/ctl/devmemctl
 
 NL_CFLAGS   := $(shell pkg-config --cflags libnl-genl-3.0 json-c 2>/dev/null)

@@ -22,6 +22,7 @@ TESTS=(
 	libdevmem.sh
 	devmem_tcp_paths.sh
 	devmem_semantics.sh
+	devmem_exporters.sh
 	devmem_faults.sh
 )
 [ $# -gt 0 ] && TESTS=("$@")
