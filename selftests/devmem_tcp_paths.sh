@@ -229,10 +229,10 @@ ok "20 urgent bytes under 10% loss into a bound queue: one SIGURG each, validate
 # a devmem flow passes through it; payload in device memory cannot be
 # copied (see Documentation/netdevsim-devmem.rst).
 nfqueue_headers() {
-	local r=0 size=4194304 q=$T/nfq.json
-	in_srv python3 "$(dirname "$0")/devmem_nfqueue.py" 3 40 > "$q" 2> "$T/nfq.err" &
+	local r=0 size=4194304 q=$T/nfqr.json
+	in_srv python3 "$(dirname "$0")/devmem_nfqueue.py" 3 40 > "$q" 2> "$T/nfqr.err" &
 	local qpid=$!
-	wait_for "$T/nfq.err" listening || { kill $qpid; return 1; }
+	wait_for "$T/nfqr.err" listening || { kill $qpid; return 1; }
 	in_srv nft -f - <<-NFT || { kill $qpid; return 1; }
 	table inet devmem_nfq {
 		chain in {
@@ -247,7 +247,7 @@ nfqueue_headers() {
 	wait_srv nfq || { diag "server: $(cat "$T/nfq.err")"; r=1; }
 	in_srv nft delete table inet devmem_nfq || r=1
 	kill -TERM $qpid
-	wait $qpid || { diag "nfqueue reader: $(cat "$T/nfq.err")"; r=1; }
+	wait $qpid || { diag "nfqueue reader: $(cat "$T/nfqr.err")"; r=1; }
 	diag "nfqueue: $(cat "$q")"
 	[ $r -eq 0 ] && validated nfq $size &&
 	test "$(j nfq '."dmabuf-bytes"')" -gt $((size - 65536)) &&
