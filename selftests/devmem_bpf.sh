@@ -389,7 +389,12 @@ restart_midflow() {
 	out=$(ctl -j steer attach) || return 1
 	AGENT=$(jq -r '."agent-pid"' <<<"$out")
 	if kill -0 "$pid_cli" 2> /dev/null; then
-		[ "$(rules 5309)" -eq 1 ] || { diag "after the restart: $(rules 5309) rules for 5309"; r=1; }
+		[ "$(rules 5309)" -eq 1 ] || {
+			diag "after the restart: $(rules 5309) rules for 5309; ethtool -n: exit $(in_srv ethtool -n "$SRV_IF" > "$T/n.txt" 2>&1; echo $?)"
+			sed 's/^/#   /' "$T/n.txt"
+			diag "the agent's records: $(ctl -j steer show rule) flows: $(ctl -j steer show flow)"
+			r=1
+		}
 	else
 		diag "the transfer ended before the agent was back: nothing tested"
 		r=1
