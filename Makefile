@@ -28,7 +28,7 @@ SELFTEST_BINS := $(BUILD)/selftests/udmabuf $(BUILD)/selftests/devmem_nl \
 		 $(BUILD)/selftests/devmem_tx $(BUILD)/selftests/devmem_tokens \
 		 $(BUILD)/selftests/devmem_fuzz $(BUILD)/selftests/devmem_export \
 		 $(BUILD)/selftests/host/libdevmem_test
-TOOL_BINS     := $(BUILD)/tools/devmem-nc $(BUILD)/ctl/devmemctl
+TOOL_BINS     := $(BUILD)/tools/devmem-nc $(BUILD)/ctl/devmemctl $(BUILD)/ctl/asan/devmemctl
 
 NL_CFLAGS   := $(shell pkg-config --cflags libnl-genl-3.0 json-c 2>/dev/null)
 NL_LIBS     := $(shell pkg-config --libs libnl-genl-3.0 json-c 2>/dev/null)
@@ -169,13 +169,27 @@ $(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
 	@$(if $(Q),echo "  SKEL    $@")
 	$(Q)bpftool gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/ctl/devmemctl: $(CTL_SRCS) ctl/devmemctl.h bpf/devmem_bpf.h $(BPF_SKELS) \
-		include/uapi/linux/devmem.h $(BUILD)/usr/.devmem-state $(LIBDEVMEM_A) \
-		$(LIBDEVMEM_DIR)/libdevmem.h
+CTL_DEPS := $(CTL_SRCS) ctl/devmemctl.h bpf/devmem_bpf.h $(BPF_SKELS) \
+	    include/uapi/linux/devmem.h $(BUILD)/usr/.devmem-state $(LIBDEVMEM_A) \
+	    $(LIBDEVMEM_DIR)/libdevmem.h
+CTL_CFLAGS := -I$(CURDIR)/include/uapi $(UAPI) -I$(BPF_OUT) -Ibpf $(NL_CFLAGS) $(LIBDEVMEM_CFLAGS)
+
+$(BUILD)/ctl/devmemctl: $(CTL_DEPS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CFLAGS) -I$(CURDIR)/include/uapi $(UAPI) -I$(BPF_OUT) -Ibpf $(NL_CFLAGS) \
-		$(LIBDEVMEM_CFLAGS) -o $@ $(CTL_SRCS) $(LIBDEVMEM_LDLIBS) $(NL_LIBS) $(BPF_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(CTL_CFLAGS) -o $@ $(CTL_SRCS) $(LIBDEVMEM_LDLIBS) $(NL_LIBS) $(BPF_LIBS)
+
+# the same with AddressSanitizer and UBSan, libdevmem's sources built in
+# (sanitized too): the selftests run the CLI and the agent with it. With
+# clang: gcc 12's combined runtime prints UBSan reports on stderr whatever
+# log_path says, and a daemon's stderr is /dev/null
+ASAN_CC ?= $(CLANG)
+$(BUILD)/ctl/asan/devmemctl: $(CTL_DEPS) $(LIBDEVMEM_SRCS) $(LIBDEVMEM_HDRS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(ASAN_CC) $(CFLAGS) -fsanitize=address,undefined -fno-omit-frame-pointer \
+		-fno-sanitize-recover=undefined $(CTL_CFLAGS) -o $@ $(CTL_SRCS) \
+		$(LIBDEVMEM_SRCS) $(NL_LIBS) $(BPF_LIBS)
 
 # -- selftests ------------------------------------------------------------
 selftests: headers

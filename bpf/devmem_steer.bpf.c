@@ -134,7 +134,8 @@ static __always_inline int policy_match(__u64 netns, __u16 port,
 
 	__builtin_memset(key, 0, sizeof(*key));
 	key->netns_cookie = netns;
-	for (level = MAX_CGROUP_LEVEL; level > 0; level--) {
+	/* down to level 0, the root: a policy may name the root cgroup */
+	for (level = MAX_CGROUP_LEVEL; level >= 0; level--) {
 		__u64 cg = bpf_get_current_ancestor_cgroup_id(level);
 
 		if (!cg)

@@ -149,7 +149,7 @@ static void fmt_size(char *buf, size_t len, uint64_t bytes)
 	snprintf(buf, len, "%" PRIu64 "%s", bytes, units[u]);
 }
 
-void binding_fields(const struct devmem_binding *b)
+void binding_fields(const struct devmem_binding *b, bool freed)
 {
 	char ifname[IF_NAMESIZE], text[64];
 	time_t t = b->create_time / 1000000000;
@@ -166,7 +166,8 @@ void binding_fields(const struct devmem_binding *b)
 		ENUM_NAME(direction_names, b->direction));
 	out_str("lifetime", "lifetime %s",
 		ENUM_NAME(lifetime_names, b->lifetime));
-	out_str("state", "state %s", ENUM_NAME(state_names, b->state));
+	if (!freed)
+		out_str("state", "state %s", ENUM_NAME(state_names, b->state));
 	fmt_size(text, sizeof(text), b->dmabuf_size);
 	out_unit("dmabuf-size", b->dmabuf_size, text);
 	out_u64("owner-pid", "owner-pid %" PRIu64, b->owner_pid);
@@ -203,7 +204,9 @@ static void blist_add(const struct devmem_binding *b, void *arg)
 		l->oom = true;
 		return;
 	}
-	memcpy(c->queues, b->queues, b->nr_queues * sizeof(*c->queues));
+	/* a tx binding has no queues: b->queues is NULL */
+	if (b->nr_queues)
+		memcpy(c->queues, b->queues, b->nr_queues * sizeof(*c->queues));
 	l->n++;
 }
 
@@ -421,18 +424,22 @@ static int binding_add(int argc, char **argv)
 	struct devmem_nl *nl;
 	struct devmem_err e;
 	uint64_t size = 0;
+	unsigned int seen = 0;
 	int fd = -1, ret;
 
 	for (; argc > 0; NEXT_ARG()) {
 		if (is_kw(argv[0], "dev")) {
+			ONCE_VAL(1);
 			NEXT_VAL("dev");
 			if (ifname_arg("dev", argv[0], &ifindex))
 				return EXIT_USAGE;
 			ifname = argv[0];
 		} else if (is_kw(argv[0], "queues")) {
+			ONCE_VAL(2);
 			NEXT_VAL("queues");
 			queues_arg = argv[0];
 		} else if (is_kw(argv[0], "dmabuf")) {
+			ONCE_VAL(4);
 			NEXT_VAL("dmabuf");
 			if (is_kw(argv[0], "pid")) {
 				NEXT_VAL("pid");
@@ -446,16 +453,19 @@ static int binding_add(int argc, char **argv)
 						 "expected \"pid PID fd N\" or \"udmabuf size SIZE\"");
 			}
 		} else if (is_kw(argv[0], "fd")) {
+			ONCE_VAL(8);
 			NEXT_VAL("fd");
 			if (parse_u32("fd", argv[0], 0, INT_MAX, &pid_fd))
 				return EXIT_USAGE;
 			have_fd = true;
 		} else if (is_kw(argv[0], "size")) {
+			ONCE_VAL(16);
 			NEXT_VAL("size");
 			if (parse_size("size", argv[0], &size))
 				return EXIT_USAGE;
 			have_size = true;
 		} else if (is_kw(argv[0], "direction")) {
+			ONCE_VAL(32);
 			NEXT_VAL("direction");
 			if (is_kw(argv[0], "rx"))
 				direction = DEVMEM_DIRECTION_RX;
@@ -465,6 +475,7 @@ static int binding_add(int argc, char **argv)
 				return usage_bad("direction", argv[0],
 						 "expected rx or tx");
 		} else if (is_kw(argv[0], "lifetime")) {
+			ONCE_VAL(64);
 			NEXT_VAL("lifetime");
 			if (is_kw(argv[0], "socket"))
 				lifetime = DEVMEM_LIFETIME_SOCKET;
@@ -535,7 +546,7 @@ static int binding_add(int argc, char **argv)
 	}
 	out_obj_begin();
 	if (!devmem_binding_get(nl, id, &b, &e)) {
-		binding_fields(&b);
+		binding_fields(&b, false);
 		devmem_binding_free(&b);
 	} else {
 		out_u64("id", "binding %" PRIu64, id);
@@ -588,20 +599,23 @@ static int binding_del(int argc, char **argv)
 	struct devmem_nl *nl;
 	struct devmem_err e;
 	bool all = false;
-	unsigned int i;
+	unsigned int i, seen = 0;
 	int ret = EXIT_OK;
 
 	for (; argc > 0; NEXT_ARG()) {
 		if (is_kw(argv[0], "id")) {
+			ONCE_VAL(1);
 			NEXT_VAL("id");
 			if (parse_u32("id", argv[0], 1, UINT32_MAX, &id))
 				return EXIT_USAGE;
 		} else if (is_kw(argv[0], "dev")) {
+			ONCE_VAL(2);
 			NEXT_VAL("dev");
 			if (ifname_arg("dev", argv[0], &ifindex))
 				return EXIT_USAGE;
 			ifname = argv[0];
 		} else if (is_kw(argv[0], "all")) {
+			ONCE_FLAG(4);
 			all = true;
 		} else if (is_help(argv[0])) {
 			del_usage(stdout);
@@ -655,15 +669,17 @@ static int binding_show(int argc, char **argv)
 	struct devmem_nl *nl;
 	struct devmem_err e;
 	char what[32];
-	unsigned int i;
+	unsigned int i, seen = 0;
 	int ret;
 
 	for (; argc > 0; NEXT_ARG()) {
 		if (is_kw(argv[0], "id")) {
+			ONCE_VAL(1);
 			NEXT_VAL("id");
 			if (parse_u32("id", argv[0], 1, UINT32_MAX, &id))
 				return EXIT_USAGE;
 		} else if (is_kw(argv[0], "dev")) {
+			ONCE_VAL(2);
 			NEXT_VAL("dev");
 			if (ifname_arg("dev", argv[0], &ifindex))
 				return EXIT_USAGE;
@@ -700,7 +716,7 @@ static int binding_show(int argc, char **argv)
 	out_list_begin("binding");
 	for (i = 0; i < l.n; i++) {
 		out_obj_begin();
-		binding_fields(&l.v[i]);
+		binding_fields(&l.v[i], false);
 		out_obj_end();
 	}
 	out_list_end();
@@ -724,9 +740,12 @@ static void binding_usage(FILE *f)
 
 int do_binding(int argc, char **argv)
 {
-	if (argc < 1 || is_help(argv[0])) {
-		binding_usage(argc < 1 ? stderr : stdout);
-		return argc < 1 ? EXIT_USAGE : EXIT_OK;
+	/* the object alone: show (iproute2) */
+	if (argc < 1)
+		return binding_show(0, argv);
+	if (is_help(argv[0])) {
+		binding_usage(stdout);
+		return EXIT_OK;
 	}
 	if (is_kw(argv[0], "add"))
 		return binding_add(argc - 1, argv + 1);
@@ -739,18 +758,14 @@ int do_binding(int argc, char **argv)
 
 int do_bind(int argc, char **argv)
 {
-	if (argc < 1) {
-		add_usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (argc < 1)
+		return usage_short(add_usage, "bind needs arguments: see 'devmemctl bind help'");
 	return binding_add(argc, argv);
 }
 
 int do_unbind(int argc, char **argv)
 {
-	if (argc < 1) {
-		del_usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (argc < 1)
+		return usage_short(del_usage, "unbind needs arguments: see 'devmemctl unbind help'");
 	return binding_del(argc, argv);
 }

@@ -62,6 +62,16 @@ int pinned_map_fd(const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
+void cgroup_path(const char *arg, char *buf, size_t len)
+{
+	if (arg[0] == '/')
+		snprintf(buf, len, "%s", arg);
+	else if (!arg[0])
+		snprintf(buf, len, CGROUP_ROOT);
+	else
+		snprintf(buf, len, CGROUP_ROOT "/%s", arg);
+}
+
 uint64_t netns_cookie_self(void)
 {
 	uint64_t cookie = 0;

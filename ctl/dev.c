@@ -247,17 +247,21 @@ static int dev_setup(int argc, char **argv)
 	struct eth_req r;
 	struct devmem_err e;
 	char what[64];
+	unsigned int seen = 0;
 	int ret;
 
-	if (argc < 1 || is_help(argv[0])) {
-		setup_usage(argc < 1 ? stderr : stdout);
-		return argc < 1 ? EXIT_USAGE : EXIT_OK;
+	if (argc < 1)
+		return usage_short(setup_usage, "dev setup needs IFNAME");
+	if (is_help(argv[0])) {
+		setup_usage(stdout);
+		return EXIT_OK;
 	}
 	if (ifname_arg("dev", argv[0], &ifindex))
 		return EXIT_USAGE;
 	ifname = argv[0];
 	for (NEXT_ARG(); argc > 0; NEXT_ARG()) {
 		if (is_kw(argv[0], "devmem-queues")) {
+			ONCE_VAL(1);
 			NEXT_VAL("devmem-queues");
 			list = argv[0];
 		} else if (is_help(argv[0])) {
@@ -388,7 +392,8 @@ static void collect_binding(const struct devmem_binding *b, void *arg)
 		return;
 	}
 	d->v = v;
-	memcpy(q, b->queues, b->nr_queues * sizeof(*q));
+	if (b->nr_queues)	/* a tx binding's queues are NULL */
+		memcpy(q, b->queues, b->nr_queues * sizeof(*q));
 	d->v[d->n].id = b->id;
 	d->v[d->n].state = b->state;
 	d->v[d->n].direction = b->direction;
@@ -417,12 +422,15 @@ static int dev_show(int argc, char **argv)
 	struct ntuple_state nt = {};
 	const char *ifname;
 	struct devmem_err e;
+	bool nt_ok, rings_ok, rss_ok;
 	uint8_t hds = 0;
 	int ret;
 
-	if (argc < 1 || is_help(argv[0])) {
-		show_usage(argc < 1 ? stderr : stdout);
-		return argc < 1 ? EXIT_USAGE : EXIT_OK;
+	if (argc < 1)
+		return usage_short(show_usage, "dev show needs IFNAME");
+	if (is_help(argv[0])) {
+		show_usage(stdout);
+		return EXIT_OK;
 	}
 	if (ifname_arg("dev", argv[0], &ifindex))
 		return EXIT_USAGE;
@@ -443,11 +451,14 @@ static int dev_show(int argc, char **argv)
 			       "dev show lists bindings, which needs CAP_NET_ADMIN" : NULL);
 		goto out;
 	}
-	/* what the device cannot tell stays unknown */
+	/* what the device cannot tell is unknown: "unknown" in text,
+	 * left out of JSON (ntuple and tcp-data-split: "unknown" in both)
+	 */
 	hds_get(eth, ifname, &hds, &e);
-	ntuple_get(eth, ifname, &nt, &e);
-	rx_rings(ifname, &nrings);
-	if (!rss_get(ifname, &table, &size)) {
+	nt_ok = !ntuple_get(eth, ifname, &nt, &e);
+	rings_ok = !rx_rings(ifname, &nrings);
+	rss_ok = !rss_get(ifname, &table, &size);
+	if (rss_ok) {
 		for (i = 0; i < size; i++)
 			qbit_set(in_rss, table[i]);
 		free(table);
@@ -457,10 +468,16 @@ static int dev_show(int argc, char **argv)
 	out_obj_begin();
 	out_str("dev", "dev %s", ifname);
 	out_u64("ifindex", "ifindex %" PRIu64, ifindex);
-	out_u64("rx-queues", "rx-queues %" PRIu64, nrings);
+	if (rings_ok)
+		out_u64("rx-queues", "rx-queues %" PRIu64, nrings);
+	else if (!json_out)
+		out_str("rx-queues", "rx-queues %s", "unknown");
 	out_str("tcp-data-split", "tcp-data-split %s", hds_name(hds));
-	out_str("ntuple", "ntuple %s", nt.on ? "on" : "off");
-	out_queues("rss-queues", "rss-queues", list, qbits_list(in_rss, list));
+	out_str("ntuple", "ntuple %s", !nt_ok ? "unknown" : nt.on ? "on" : "off");
+	if (rss_ok)
+		out_queues("rss-queues", "rss-queues", list, qbits_list(in_rss, list));
+	else if (!json_out)
+		out_str("rss-queues", "rss-queues %s", "unknown");
 	out_queues("bound-queues", "bound-queues", list,
 		   qbits_list(d->bound, list));
 	out_obj_end();
@@ -505,9 +522,11 @@ static void dev_usage(FILE *f)
 
 int do_dev(int argc, char **argv)
 {
-	if (argc < 1 || is_help(argv[0])) {
-		dev_usage(argc < 1 ? stderr : stdout);
-		return argc < 1 ? EXIT_USAGE : EXIT_OK;
+	if (argc < 1)
+		return usage_short(dev_usage, "dev needs a command: see 'devmemctl dev help'");
+	if (is_help(argv[0])) {
+		dev_usage(stdout);
+		return EXIT_OK;
 	}
 	if (is_kw(argv[0], "setup"))
 		return dev_setup(argc - 1, argv + 1);

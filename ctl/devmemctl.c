@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -48,12 +49,24 @@ const char *errno_name(int err)
 	return buf;
 }
 
+static bool use_syslog;
+
+void log_to_syslog(void)
+{
+	openlog("devmemctl", LOG_PID | LOG_CONS, LOG_DAEMON);
+	use_syslog = true;
+}
+
 static void vmessage(const char *fmt, va_list ap, bool is_error)
 {
 	char msg[1024];
 	size_t n;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (use_syslog) {
+		syslog(is_error ? LOG_ERR : LOG_WARNING, "%s", msg);
+		return;
+	}
 	if (json_out && is_error) {
 		struct json_object *o = json_object_new_object();
 
@@ -126,6 +139,13 @@ int usage_bad(const char *kw, const char *val, const char *why)
 int usage_unknown(const char *object, const char *arg)
 {
 	return usage_error("unknown %s \"%s\"", object, arg);
+}
+
+int usage_dup(const char *kw, const char *val)
+{
+	if (!val)
+		return usage_error("duplicate \"%s\"", kw);
+	return usage_error("duplicate \"%s\": \"%s\" is the second value", kw, val);
 }
 
 int parse_u32(const char *kw, const char *val, uint32_t min, uint32_t max,
@@ -277,6 +297,17 @@ void fmt_addr(char *buf, size_t len, int family, const uint8_t *addr)
 		snprintf(buf, len, "?");
 }
 
+/* -X, -LONG or --LONG (iproute2 takes both long forms) */
+static bool is_opt(const char *arg, const char *s, const char *l)
+{
+	if (is_kw(arg, s))
+		return true;
+	if (arg[0] != '-')
+		return false;
+	arg += arg[1] == '-' ? 2 : 1;
+	return is_kw(arg, l);
+}
+
 /* ---- netns ----------------------------------------------------------------- */
 
 static int enter_netns(const char *name)
@@ -312,7 +343,9 @@ static void usage(FILE *f)
 "       devmemctl [ -force ] -batch FILENAME\n"
 "where  OBJECT := { binding | dev | monitor | steer | stats }\n"
 "       OPTIONS := { -V[ersion] | -j[son] | -p[retty] | -n[etns] NETNS |\n"
-"                    -batch FILENAME [ -force ] }\n"
+"                    -b[atch] FILENAME [ -f[orce] ] }\n"
+"       (long options take one dash or two; -p implies -j)\n"
+"An object alone shows it; 'help' after any command prints its usage.\n"
 "Aliases: 'bind' is 'binding add', 'unbind' is 'binding del'.\n"
 "Exit status: 0 ok, 1 error, 2 usage error.\n");
 }
@@ -330,13 +363,23 @@ static const struct cmd {
 	{ "stats", do_stats },
 };
 
+int usage_short(void (*usage_fn)(FILE *f), const char *what)
+{
+	if (json_out)
+		return usage_error("%s", what);
+	usage_fn(stderr);
+	return EXIT_USAGE;
+}
+
 static int do_cmd(int argc, char **argv)
 {
 	unsigned int i;
 
-	if (argc < 1 || is_help(argv[0])) {
+	if (argc < 1)
+		return usage_short(usage, "no object given");
+	if (is_help(argv[0])) {
 		usage(stdout);
-		return argc < 1 ? EXIT_USAGE : EXIT_OK;
+		return EXIT_OK;
 	}
 	for (i = 0; i < ARRAY_SIZE(objects); i++)
 		if (is_kw(argv[0], objects[i].name))
@@ -403,20 +446,21 @@ int main(int argc, char **argv)
 	while (argc > 0 && argv[0][0] == '-') {
 		const char *o = argv[0];
 
-		if (is_kw(o, "-j") || is_kw(o, "-json")) {
+		if (is_opt(o, "-j", "json")) {
 			json_out = true;
-		} else if (is_kw(o, "-p") || is_kw(o, "-pretty")) {
-			pretty_out = true;
-		} else if (is_kw(o, "-V") || is_kw(o, "-Version")) {
+		} else if (is_opt(o, "-p", "pretty")) {
+			/* pretty is of JSON, as in iproute2 and bpftool */
+			pretty_out = json_out = true;
+		} else if (is_opt(o, "-V", "Version") || is_opt(o, "-V", "version")) {
 			printf("devmemctl %s\n", DEVMEMCTL_VERSION);
 			return EXIT_OK;
-		} else if (is_kw(o, "-n") || is_kw(o, "-netns")) {
+		} else if (is_opt(o, "-n", "netns")) {
 			NEXT_VAL(o);
 			netns_name = argv[0];
-		} else if (is_kw(o, "-batch")) {
+		} else if (is_opt(o, "-b", "batch")) {
 			NEXT_VAL(o);
 			batch = argv[0];
-		} else if (is_kw(o, "-force")) {
+		} else if (is_opt(o, "-f", "force")) {
 			force = true;
 		} else if (is_help(o)) {
 			usage(stdout);

@@ -27,6 +27,28 @@ int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...);
 int usage_missing(const char *kw);
 int usage_bad(const char *kw, const char *val, const char *why);
 int usage_unknown(const char *object, const char *arg);
+/* a command line that stops short: the usage on stderr, or with -j the
+ * error @what as the one JSON document
+ */
+#include <stdio.h>
+int usage_short(void (*usage_fn)(FILE *f), const char *what);
+/* a keyword given twice (iproute2's duparg): @val is its second value,
+ * NULL for a keyword without one
+ */
+int usage_dup(const char *kw, const char *val);
+/* in a keyword loop with 'unsigned int seen': refuse argv[0] a second time */
+#define ONCE_VAL(bit)							\
+	do {								\
+		if (seen & (bit))					\
+			return usage_dup(argv[0], argc > 1 ? argv[1] : NULL); \
+		seen |= (bit);						\
+	} while (0)
+#define ONCE_FLAG(bit)							\
+	do {								\
+		if (seen & (bit))					\
+			return usage_dup(argv[0], NULL);		\
+		seen |= (bit);						\
+	} while (0)
 int parse_u32(const char *kw, const char *val, uint32_t min, uint32_t max,
 	      uint32_t *out);
 
@@ -34,6 +56,8 @@ int parse_u32(const char *kw, const char *val, uint32_t min, uint32_t max,
 /* "Error: MSG." on stderr, or {"error": "MSG"} on stdout with -j */
 int __attribute__((format(printf, 1, 2))) error(const char *fmt, ...);
 void __attribute__((format(printf, 1, 2))) warn(const char *fmt, ...);
+/* from now on errors and warnings go to syslog (a daemon) */
+void log_to_syslog(void);
 const char *errno_name(int err);
 
 /* ---- output: one call per field serves text and JSON ---- */
@@ -78,6 +102,12 @@ void pin_dirs_remove(void);
 int pinned_map_fd(const char *name);
 uint64_t netns_cookie_self(void);
 
+/* a cgroup PATH argument: absolute, or relative to the cgroup v2 root
+ * (/sys/fs/cgroup), never to the working directory; "" is the root
+ */
+#define CGROUP_ROOT	"/sys/fs/cgroup"
+void cgroup_path(const char *arg, char *buf, size_t len);
+
 /* ---- bindings (binding.c), shared with dev and monitor ---- */
 /* LIST := ID | ID-ID [ ,LIST ]: sorted, each queue once; EXIT_USAGE if bad */
 #define MAX_QUEUE_ID	4095
@@ -89,8 +119,10 @@ void fmt_queue_ranges(char *buf, size_t len, const uint32_t *q, unsigned int n);
 void out_queues(const char *key, const char *text_word, const uint32_t *q,
 		unsigned int n);
 int ifname_arg(const char *kw, const char *name, uint32_t *ifindex);
-/* one binding's fields (after @event's, in a monitor) */
-void binding_fields(const struct devmem_binding *b);
+/* one binding's fields (after @event's, in a monitor); a freed binding
+ * has no state
+ */
+void binding_fields(const struct devmem_binding *b, bool freed);
 
 /* ---- objects ---- */
 int do_steer(int argc, char **argv);

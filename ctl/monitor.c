@@ -38,7 +38,8 @@ static void event_print(int cmd, const struct devmem_binding *b, void *arg)
 		return;
 	out_obj_begin();
 	out_str("event", "%s", ev);
-	binding_fields(b);
+	/* the kernel sends a freed binding's last state (draining) */
+	binding_fields(b, cmd == DEVMEM_CMD_FREE_NTF);
 	out_obj_end();
 }
 

@@ -181,21 +181,28 @@ static int ifindex_arg(const char *name, uint32_t *ifindex)
 	return 0;
 }
 
-/* @watch: NULL where "-w SECONDS" is not an argument */
+/* @watch: NULL where "-w SECONDS" is not an argument; -1 for help */
 static int parse_selector(int argc, char **argv, uint32_t *id,
 			  uint32_t *ifindex, uint32_t *watch)
 {
+	unsigned int seen = 0;
+
 	*id = *ifindex = 0;
 	for (; argc > 0; NEXT_ARG()) {
 		if (watch && is_kw(argv[0], "-w")) {
+			ONCE_VAL(1);
 			NEXT_VAL("-w");
 			if (parse_u32("-w", argv[0], 1, 86400, watch))
 				return EXIT_USAGE;
+		} else if (is_help(argv[0])) {
+			return -1;	/* the caller prints its usage */
 		} else if (is_kw(argv[0], "binding")) {
+			ONCE_VAL(2);
 			NEXT_VAL("binding");
 			if (parse_u32("binding", argv[0], 1, UINT32_MAX, id))
 				return EXIT_USAGE;
 		} else if (is_kw(argv[0], "dev")) {
+			ONCE_VAL(4);
 			NEXT_VAL("dev");
 			if (ifindex_arg(argv[0], ifindex))
 				return EXIT_USAGE;
@@ -361,15 +368,17 @@ fail:
 static int stats_show(int argc, char **argv)
 {
 	uint32_t id, ifindex, watch = 0;
+	struct sample smp = {};
 	struct devmem_nl *nl;
 	struct devmem_err e;
+	unsigned int i;
 	int ret;
 
-	if (argc > 0 && is_help(argv[0])) {
+	ret = parse_selector(argc, argv, &id, &ifindex, &watch);
+	if (ret < 0) {
 		printf("Usage: devmemctl stats show [ binding ID | dev IFNAME ] [ -w SECONDS ]\n");
 		return EXIT_OK;
 	}
-	ret = parse_selector(argc, argv, &id, &ifindex, &watch);
 	if (ret)
 		return ret;
 	nl = dm_open(&e);
@@ -380,13 +389,19 @@ static int stats_show(int argc, char **argv)
 		devmem_nl_close(nl);
 		return ret;
 	}
-	out_list_begin("stats");
-	ret = devmem_stats_get(nl, id, ifindex, kstats_print, NULL, &e);
-	out_list_end();
+	/* all of it or an error: one document either way */
+	ret = devmem_stats_get(nl, id, ifindex, sample_add, &smp, &e);
 	devmem_nl_close(nl);
-	if (ret)
+	if (ret) {
+		free(smp.v);
 		return dm_error(id ? "binding" : NULL, &e,
 				"see 'devmemctl binding show'");
+	}
+	out_list_begin("stats");
+	for (i = 0; i < smp.n; i++)
+		kstats_print(&smp.v[i], NULL);
+	out_list_end();
+	free(smp.v);
 	return EXIT_OK;
 }
 
@@ -406,8 +421,12 @@ static void acct_binding_print(uint32_t id, const struct devmem_binding_stats *s
 	FIELD(s, recvmsg_bytes, "recvmsg-bytes");
 	FIELD(s, recvmsg_linear, "recvmsg-linear-bytes");
 	FIELD(s, tokens_released, "tokens-released");
+	/* attached mid-flow, tokens handed out before are released after:
+	 * the difference is a lower bound, never below zero
+	 */
 	out_u64("tokens-outstanding", "tokens-outstanding %" PRIu64,
-		s->recvmsg_frags - s->tokens_released);
+		s->recvmsg_frags > s->tokens_released ?
+		s->recvmsg_frags - s->tokens_released : 0);
 	FIELD(s, efault, "efault");
 	FIELD(s, alloc_fail, "alloc-fail");
 	out_obj_end();
@@ -438,11 +457,11 @@ static int stats_bpf(int argc, char **argv)
 	uint32_t id, ifindex, bk, bcur, *bprev = NULL;
 	int bfd, qfd, ret;
 
-	if (argc > 0 && is_help(argv[0])) {
+	ret = parse_selector(argc, argv, &id, &ifindex, NULL);
+	if (ret < 0) {
 		printf("Usage: devmemctl stats bpf [ binding ID | dev IFNAME ]\n");
 		return EXIT_OK;
 	}
-	ret = parse_selector(argc, argv, &id, &ifindex, NULL);
 	if (ret)
 		return ret;
 	if (!acct_attached())
@@ -537,9 +556,12 @@ static void stats_usage(FILE *f)
 
 int do_stats(int argc, char **argv)
 {
-	if (argc < 1 || is_help(argv[0])) {
-		stats_usage(argc < 1 ? stderr : stdout);
-		return argc < 1 ? EXIT_USAGE : EXIT_OK;
+	/* the object alone: show */
+	if (argc < 1)
+		return stats_show(0, argv);
+	if (is_help(argv[0])) {
+		stats_usage(stdout);
+		return EXIT_OK;
 	}
 	if (is_kw(argv[0], "show"))
 		return stats_show(argc - 1, argv + 1);

@@ -29,7 +29,9 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -47,7 +49,8 @@
 #include "devmem_steer.skel.h"
 
 #define STEER_LINK	"steer_sockops"
-#define CGROUP_ROOT	"/sys/fs/cgroup"
+/* the agent's lock file's directory ($DEVMEM_RUN_DIR overrides it) */
+#define DEVMEM_RUN_DIR	"/run/devmemctl"
 #define RECONCILE_MS	2000
 #define MAX_RULES	4096
 
@@ -72,6 +75,15 @@ static const char * const event_names[] = {
 static const char *name_of(const char * const *names, size_t nr, unsigned int v)
 {
 	return v < nr && names[v] ? names[v] : "unknown";
+}
+
+static bool is_cgroup_dir(const char *path)
+{
+	struct statfs sfs;
+	struct stat s;
+
+	return !stat(path, &s) && S_ISDIR(s.st_mode) && !statfs(path, &sfs) &&
+	       sfs.f_type == CGROUP2_SUPER_MAGIC;
 }
 
 static bool steer_attached(void)
@@ -109,22 +121,101 @@ static int state_set(const struct devmem_steer_state *st)
 	return ret;
 }
 
-/* a live devmemctl process (a pid may be reused) */
-static bool agent_alive(uint32_t pid)
+/*
+ * The agent's liveness: it holds an exclusive flock on the lock file for
+ * as long as it runs, and the file holds its pid. An attach takes the lock
+ * before it loads anything (so two attaches cannot both start an agent)
+ * and hands it to the agent it forks. Signals go through a pidfd opened
+ * while the lock is seen held by that pid, so a recycled pid is never
+ * signalled (a pid read from a map could name any process by now).
+ */
+static const char *lock_path(void)
 {
-	char path[64], comm[32] = "";
-	FILE *f;
+	static char path[4096];
+	const char *d = getenv("DEVMEM_RUN_DIR");
 
-	if (!pid)
+	snprintf(path, sizeof(path), "%s/steer.lock", d && *d ? d : DEVMEM_RUN_DIR);
+	return path;
+}
+
+/* the lock, held: an fd, or -EWOULDBLOCK (an agent has it), or -errno */
+static int lock_take(void)
+{
+	char dir[4096], *slash;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", lock_path());
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			return -errno;
+	}
+	fd = open(lock_path(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+static void lock_set_pid(int fd, pid_t pid)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d\n", (int)pid);
+
+	if (ftruncate(fd, 0) || pwrite(fd, buf, n, 0) != n)
+		warn("cannot write %s: %s", lock_path(), strerror(errno));
+}
+
+/* a pidfd of the running agent and its pid, or -1 if none runs */
+static int agent_pidfd(uint32_t *pid)
+{
+	char buf[32] = "";
+	int fd, pidfd, held, n;
+	unsigned int p;
+
+	*pid = 0;
+	fd = open(lock_path(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0 || sscanf(buf, "%u", &p) != 1 || !p) {
+		close(fd);
+		return -1;
+	}
+	pidfd = syscall(SYS_pidfd_open, p, 0);
+	/* still held now that the pidfd pins that process: it is the agent */
+	held = flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
+	if (!held)
+		flock(fd, LOCK_UN);
+	close(fd);
+	if (pidfd < 0 || !held) {
+		if (pidfd >= 0)
+			close(pidfd);
+		return -1;
+	}
+	*pid = p;
+	return pidfd;
+}
+
+static bool agent_running(uint32_t *pid)
+{
+	int pidfd = agent_pidfd(pid);
+
+	if (pidfd < 0)
 		return false;
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
-	fclose(f);
-	return !strncmp(comm, "devmemctl", 9);
+	close(pidfd);
+	return true;
+}
+
+static int agent_signal(int pidfd, int sig)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) ? -errno : 0;
 }
 
 /* ---- rules ------------------------------------------------------------------ */
@@ -224,6 +315,7 @@ struct owned {
 	struct devmem_rule_key key;
 	struct devmem_rule rule;
 	bool keep;
+	bool gone;		/* the device no longer has it: forgotten */
 };
 
 struct bcache {
@@ -246,7 +338,10 @@ struct agent {
 	unsigned int nr_bc;
 };
 
-static const struct bcache *binding_lookup(struct agent *ag, uint32_t id)
+/* the index of binding @id's entry in ag->bc (which this reallocs: keep
+ * indices, not pointers, across calls), or -1 out of memory
+ */
+static int binding_lookup(struct agent *ag, uint32_t id)
 {
 	struct devmem_err e;
 	struct bcache *c;
@@ -254,10 +349,10 @@ static const struct bcache *binding_lookup(struct agent *ag, uint32_t id)
 
 	for (i = 0; i < ag->nr_bc; i++)
 		if (ag->bc[i].id == id)
-			return &ag->bc[i];
+			return i;
 	c = realloc(ag->bc, (ag->nr_bc + 1) * sizeof(*c));
 	if (!c)
-		return NULL;
+		return -1;
 	ag->bc = c;
 	c = &ag->bc[ag->nr_bc++];
 	c->id = id;
@@ -267,7 +362,7 @@ static const struct bcache *binding_lookup(struct agent *ag, uint32_t id)
 	c->usable = !c->err && c->b.id == id &&
 		    c->b.state == DEVMEM_STATE_ACTIVE &&
 		    c->b.direction == DEVMEM_DIRECTION_RX && c->b.nr_queues;
-	return c;
+	return ag->nr_bc - 1;
 }
 
 static void bcache_clear(struct agent *ag)
@@ -302,6 +397,7 @@ static int owned_load(struct agent *ag)
 		ag->owned = o;
 		o[ag->nr_owned].key = k;
 		o[ag->nr_owned].rule = r;
+		o[ag->nr_owned].gone = false;
 		o[ag->nr_owned++].keep = false;
 	}
 	return 0;
@@ -380,7 +476,7 @@ static uint32_t pick_queue(struct agent *ag, const struct devmem_binding *b)
 
 struct wanted {
 	struct devmem_rule r;
-	const struct bcache *c;
+	unsigned int bc;	/* its binding: ag->bc[bc] */
 };
 
 static void reconcile(struct agent *ag)
@@ -401,7 +497,7 @@ static void reconcile(struct agent *ag)
 		struct devmem_rule m[2];
 		const struct bcache *c;
 		static uint64_t cur;
-		int n;
+		int n, bc;
 
 		cur = cookie;
 		prev = &cur;
@@ -411,7 +507,8 @@ static void reconcile(struct agent *ag)
 		if (bpf_map_lookup_elem(ag->policy_fd, &f.policy, &pv) ||
 		    pv.binding_id != f.binding_id)
 			continue;	/* its policy entry is gone */
-		c = binding_lookup(ag, f.binding_id);
+		bc = binding_lookup(ag, f.binding_id);
+		c = bc >= 0 ? &ag->bc[bc] : NULL;
 		if (!c || c->err) {
 			/* not knowing is not a reason to delete: next time */
 			ag->dirty = true;
@@ -426,7 +523,7 @@ static void reconcile(struct agent *ag)
 			m[i].netns_cookie = ag->netns;
 			m[i].binding_id = f.binding_id;
 			for (j = 0; j < nr_want; j++)
-				if (want[j].c->b.ifindex == c->b.ifindex &&
+				if (ag->bc[want[j].bc].b.ifindex == c->b.ifindex &&
 				    same_match(&want[j].r, &m[i]))
 					break;
 			if (j < nr_want)
@@ -436,30 +533,51 @@ static void reconcile(struct agent *ag)
 				goto out;
 			want = w;
 			want[nr_want].r = m[i];
-			want[nr_want++].c = c;
+			want[nr_want++].bc = bc;
 		}
 	}
 
-	/* keep what we have that is still wanted, on a queue of its binding */
+	/* keep what we have that is still wanted, on a queue of its binding,
+	 * and still on the device: one deleted behind our back (ethtool -N
+	 * ... delete) or replaced is forgotten and made again
+	 */
 	for (i = 0; i < nr_want; i++) {
+		const struct devmem_binding *b = &ag->bc[want[i].bc].b;
+
 		for (j = 0; j < ag->nr_owned; j++) {
 			struct owned *o = &ag->owned[j];
+			char ifname[IF_NAMESIZE];
+			bool same = false;
+			int ret;
 
-			if (!o->keep && o->key.ifindex == want[i].c->b.ifindex &&
-			    o->rule.binding_id == want[i].r.binding_id &&
-			    same_match(&o->rule, &want[i].r) &&
-			    queue_of(&want[i].c->b, o->rule.queue)) {
-				o->keep = true;
-				want[i].r.queue = UINT32_MAX;	/* satisfied */
-				break;
+			if (o->keep || o->gone || o->key.ifindex != b->ifindex ||
+			    o->rule.binding_id != want[i].r.binding_id ||
+			    !same_match(&o->rule, &want[i].r) ||
+			    !queue_of(b, o->rule.queue))
+				continue;
+			ret = if_indextoname(o->key.ifindex, ifname) ?
+			      eth_rule_matches(ifname, o->key.location,
+					       &o->rule, &same) : -ENODEV;
+			/* not knowing (another error) is not gone */
+			if (ret == -ENOENT || ret == -ENODEV || (!ret && !same)) {
+				if (ag->verbose)
+					rule_print("gone", o->key.ifindex,
+						   o->key.location, &o->rule);
+				owned_drop(ag, o, false);
+				o->gone = true;
+				continue;
 			}
+			o->keep = true;
+			want[i].r.queue = UINT32_MAX;	/* satisfied */
+			break;
 		}
 	}
 	for (j = 0; j < ag->nr_owned; j++)
-		if (!ag->owned[j].keep)
+		if (!ag->owned[j].keep && !ag->owned[j].gone)
 			owned_drop(ag, &ag->owned[j], true);
 
 	for (i = 0; i < nr_want; i++) {
+		const struct devmem_binding *b = &ag->bc[want[i].bc].b;
 		struct devmem_rule_key k;
 		struct devmem_rule *r = &want[i].r;
 		char ifname[IF_NAMESIZE];
@@ -468,10 +586,10 @@ static void reconcile(struct agent *ag)
 
 		if (r->queue == UINT32_MAX)
 			continue;
-		k.ifindex = want[i].c->b.ifindex;
+		k.ifindex = b->ifindex;
 		if (!if_indextoname(k.ifindex, ifname))
 			continue;
-		r->queue = pick_queue(ag, &want[i].c->b);
+		r->queue = pick_queue(ag, b);
 		ret = eth_rule_add(ifname, r, &k.location);
 		if (ret) {
 			warn("cannot add an ntuple rule on %s for binding %u: %s",
@@ -490,6 +608,7 @@ static void reconcile(struct agent *ag)
 			ag->owned = o;
 			o[ag->nr_owned].key = k;
 			o[ag->nr_owned].rule = *r;
+			o[ag->nr_owned].gone = false;
 			o[ag->nr_owned++].keep = true;
 		}
 	}
@@ -570,8 +689,12 @@ static int agent_open_maps(struct agent *ag)
 	return 0;
 }
 
-/* runs until SIGTERM/SIGINT; @ready_fd gets one byte once the rules agree */
-static int agent_run(bool verbose, int ready_fd)
+/* runs until SIGTERM/SIGINT, holding @lock_fd (the lock file, locked);
+ * once the rules agree: @ready_fd gets one byte (a daemon: its messages
+ * go to syslog from then on) and *@ready is set; a foreground agent
+ * prints its pid then
+ */
+static int agent_run(bool verbose, int ready_fd, int lock_fd, bool *ready)
 {
 	struct agent ag = { .verbose = verbose };
 	struct devmem_steer_state st = {};
@@ -618,14 +741,29 @@ static int agent_run(bool verbose, int ready_fd)
 	st.agent_pid = getpid();
 	st.netns_cookie = ag.netns;
 	state_set(&st);
+	lock_set_pid(lock_fd, getpid());
 
 	owned_resync(&ag);
 	ring_buffer__consume(ag.rb);	/* what happened while no agent ran */
 	reconcile(&ag);
+	if (ready)
+		*ready = true;
 	if (ready_fd >= 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		/* stderr was the starter's pipe for our start failures */
+		log_to_syslog();
+		if (null >= 0) {
+			dup2(null, STDERR_FILENO);
+			close(null);
+		}
 		if (write(ready_fd, "1", 1) != 1)
 			ready_fd = -1;
 		close(ready_fd);
+	} else if (verbose) {
+		out_obj_begin();
+		out_u64("agent-pid", "steering agent pid %" PRIu64, getpid());
+		out_obj_end();
 	}
 
 	for (;;) {
@@ -742,19 +880,62 @@ static void attach_usage(FILE *f)
 	fprintf(f, "Usage: devmemctl steer attach [ foreground ] [ cgroup PATH ]\n");
 }
 
+/* "Error: X.\nError: Y.\n" from a failed agent's stderr: "X; Y" */
+static void start_reason(int fd, char *buf, size_t len)
+{
+	char raw[2048], *line, *save = NULL;
+	size_t off = 0, n = 0;
+	ssize_t r;
+
+	while (n < sizeof(raw) - 1 &&
+	       (r = read(fd, raw + n, sizeof(raw) - 1 - n)) > 0)
+		n += r;
+	raw[n] = '\0';
+	buf[0] = '\0';
+	for (line = strtok_r(raw, "\n", &save); line && off < len;
+	     line = strtok_r(NULL, "\n", &save)) {
+		size_t l;
+
+		if (!strncmp(line, "Error: ", 7) || !strncmp(line, "Warning: ", 9))
+			line = strchr(line, ' ') + 1;
+		l = strlen(line);
+		if (l && line[l - 1] == '.')
+			line[l - 1] = '\0';
+		off += snprintf(buf + off, len - off, "%s%s", off ? "; " : "", line);
+	}
+	if (!buf[0])
+		snprintf(buf, len, "it exited without a message");
+}
+
+/* an agent (pid @pid) runs: say where */
+static int already_attached(uint32_t pid)
+{
+	struct devmem_steer_state st;
+
+	if (!state_get(&st) && st.agent_pid == pid &&
+	    st.netns_cookie != netns_cookie_self())
+		return error("steering is already attached: its agent (pid %u) serves another network namespace, and one agent serves one",
+			     pid);
+	return error("steering is already attached (agent pid %u)", pid);
+}
+
 static int steer_attach(int argc, char **argv)
 {
-	const char *cgroup = CGROUP_ROOT;
-	struct devmem_steer_state st;
-	bool foreground = false, loaded = false;
-	int pfd[2], ret;
+	const char *cgroup = "";
+	char cgroup_dir[4096], reason[1024];
+	bool foreground = false, loaded = false, ready = false;
+	unsigned int seen = 0;
+	int pfd[2], efd[2], lock, ret;
+	uint32_t running;
 	pid_t pid;
 	char c;
 
 	for (; argc > 0; NEXT_ARG()) {
 		if (is_kw(argv[0], "foreground")) {
+			ONCE_FLAG(1);
 			foreground = true;
 		} else if (is_kw(argv[0], "cgroup")) {
+			ONCE_VAL(2);
 			NEXT_VAL("cgroup");
 			cgroup = argv[0];
 		} else if (is_help(argv[0])) {
@@ -764,63 +945,112 @@ static int steer_attach(int argc, char **argv)
 			return usage_unknown("argument", argv[0]);
 		}
 	}
-	if (steer_attached()) {
-		if (!state_get(&st) && agent_alive(st.agent_pid))
-			return error("steering is already attached (agent pid %u)",
-				     st.agent_pid);
-		/* programs and maps stayed; an agent restarts on them */
-	} else {
-		ret = steer_load(cgroup);
-		if (ret)
+	cgroup_path(cgroup, cgroup_dir, sizeof(cgroup_dir));
+	if (!is_cgroup_dir(cgroup_dir))
+		return usage_bad("cgroup", cgroup, "not a cgroup v2 directory");
+
+	/* one attach at a time, and none while an agent runs */
+	lock = lock_take();
+	if (lock == -EWOULDBLOCK) {
+		if (agent_running(&running))
+			return already_attached(running);
+		return error("another devmemctl is attaching steering (%s is locked)",
+			     lock_path());
+	}
+	if (lock < 0)
+		return error("cannot lock %s: %s", lock_path(), strerror(-lock));
+
+	if (!steer_attached()) {
+		ret = steer_load(cgroup_dir);
+		if (ret) {
+			close(lock);
 			return ret;
+		}
 		loaded = true;
 	}
+	/* else the programs and maps stayed: an agent restarts on them */
 
 	if (foreground) {
-		out_obj_begin();
-		out_u64("agent-pid", "steering agent pid %" PRIu64, getpid());
-		out_obj_end();
-		return agent_run(true, -1);
+		ret = agent_run(true, -1, lock, &ready);
+		/* what this attach loaded goes with an agent that never ran */
+		if (ret && !ready && loaded)
+			steer_unpin();
+		close(lock);
+		return ret;
 	}
-	if (pipe2(pfd, O_CLOEXEC))
+	if (pipe2(pfd, O_CLOEXEC) || pipe2(efd, O_CLOEXEC)) {
+		close(lock);
 		return error("pipe: %s", strerror(errno));
+	}
 	fflush(stdout);
+	fflush(stderr);
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		close(lock);
 		return error("fork: %s", strerror(errno));
+	}
 	if (!pid) {
 		int null = open("/dev/null", O_RDWR);
 
 		close(pfd[0]);
+		close(efd[0]);
 		setsid();
+		/* until it is ready, its errors are text on the pipe */
+		json_out = false;
 		if (null >= 0) {
 			dup2(null, 0);
 			dup2(null, 1);
-			dup2(null, 2);
 			close(null);
 		}
-		_exit(agent_run(false, pfd[1]));
+		dup2(efd[1], 2);
+		close(efd[1]);
+		_exit(agent_run(false, pfd[1], lock, NULL));
 	}
+	/* the child holds the lock now (the same open file) */
+	close(lock);
 	close(pfd[1]);
+	close(efd[1]);
 	if (read(pfd[0], &c, 1) != 1) {
+		start_reason(efd[0], reason, sizeof(reason));
 		close(pfd[0]);
+		close(efd[0]);
 		waitpid(pid, NULL, 0);
 		if (loaded)
 			steer_unpin();
-		return error("the steering agent did not start");
+		return error("the steering agent did not start: %s", reason);
 	}
 	close(pfd[0]);
+	close(efd[0]);
 	out_obj_begin();
 	out_u64("agent-pid", "steering agent pid %" PRIu64, pid);
 	out_obj_end();
 	return EXIT_OK;
 }
 
+/* records the agents of other network namespaces keep */
+static unsigned int rules_of_other_netns(struct agent *ag)
+{
+	struct devmem_rule_key k, cur, *prev = NULL;
+	struct devmem_rule r;
+	unsigned int n = 0;
+
+	while (!bpf_map_get_next_key(ag->rules_fd, prev, &k)) {
+		cur = k;
+		prev = &cur;
+		if (!bpf_map_lookup_elem(ag->rules_fd, &k, &r) &&
+		    r.netns_cookie != ag->netns)
+			n++;
+	}
+	return n;
+}
+
 static int steer_detach(int argc, char **argv)
 {
 	struct devmem_steer_state st;
 	struct agent ag = {};
-	int i;
+	unsigned int others;
+	uint32_t pid;
+	int pidfd, lock;
 
 	if (argc > 0 && is_help(argv[0])) {
 		printf("Usage: devmemctl steer detach\n");
@@ -830,31 +1060,44 @@ static int steer_detach(int argc, char **argv)
 		return usage_unknown("argument", argv[0]);
 	if (!steer_attached())
 		return not_attached();
-	if (!state_get(&st) && agent_alive(st.agent_pid)) {
-		if (st.netns_cookie != netns_cookie_self())
+	pidfd = agent_pidfd(&pid);
+	if (pidfd >= 0) {
+		struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+		if (!state_get(&st) && st.agent_pid == pid &&
+		    st.netns_cookie != netns_cookie_self()) {
+			close(pidfd);
 			return error("the steering agent (pid %u) runs in another network namespace; detach from there (-n NETNS)",
-				     st.agent_pid);
-		kill(st.agent_pid, SIGTERM);
-		for (i = 0; i < 200 && agent_alive(st.agent_pid); i++)
-			usleep(50000);
-		if (agent_alive(st.agent_pid))
-			return error("the steering agent (pid %u) did not stop",
-				     st.agent_pid);
+				     pid);
+		}
+		agent_signal(pidfd, SIGTERM);
+		/* a pidfd polls readable once its process has exited */
+		while (poll(&p, 1, 10000) < 0 && errno == EINTR)
+			;
+		close(pidfd);
+		if (!(p.revents & POLLIN))
+			return error("the steering agent (pid %u) did not stop", pid);
 	}
+	/* no agent starts meanwhile */
+	lock = lock_take();
+	if (lock == -EWOULDBLOCK)
+		return error("a steering agent started meanwhile; detach again");
 	/* rules an agent killed by SIGKILL left behind */
 	ag.netns = netns_cookie_self();
 	if (!agent_open_maps(&ag)) {
 		agent_cleanup(&ag);
-		free(ag.owned);
-		if (!owned_load(&ag) && ag.nr_owned)
+		others = rules_of_other_netns(&ag);
+		if (others)
 			warn("%u rules of other network namespaces stay recorded",
-			     ag.nr_owned);
+			     others);
 	}
 	close(ag.policy_fd);
 	close(ag.flows_fd);
 	close(ag.rules_fd);
 	free(ag.owned);
 	steer_unpin();
+	if (lock >= 0)
+		close(lock);
 	return EXIT_OK;
 }
 
@@ -931,6 +1174,7 @@ static int steer_show(int argc, char **argv)
 	struct devmem_steer_state st;
 	bool attached = steer_attached();
 	uint64_t netns = netns_cookie_self();
+	uint32_t pid = 0;
 
 	if (argc > 0 && is_help(argv[0])) {
 		printf("Usage: devmemctl steer show [ policy | flow | rule ]\n");
@@ -957,8 +1201,15 @@ static int steer_show(int argc, char **argv)
 	out_str("state", "steer %s", attached ? "attached" : "detached");
 	if (attached) {
 		out_str("pin-dir", "pin-dir %s", bpffs_dir());
-		out_u64("agent-pid", "agent-pid %" PRIu64,
-			agent_alive(st.agent_pid) ? st.agent_pid : 0);
+		if (!agent_running(&pid))
+			out_str("agent", "agent %s", "gone");
+		else if (!state_get(&st) && st.agent_pid == pid &&
+			 st.netns_cookie != netns)
+			out_str("agent", "agent %s", "other-netns");
+		else
+			out_str("agent", "agent %s", "running");
+		if (pid)
+			out_u64("agent-pid", "agent-pid %" PRIu64, pid);
 	}
 	out_obj_end();
 	if (attached) {
@@ -983,15 +1234,10 @@ static int cgroup_id_of(const char *arg, __u64 *id)
 		uint64_t id;
 	} h = { .fh.handle_bytes = sizeof(uint64_t) };
 	int mount_id;
-	struct statfs sfs;
 	struct stat s;
 
-	if (arg[0] == '/')
-		snprintf(path, sizeof(path), "%s", arg);
-	else
-		snprintf(path, sizeof(path), CGROUP_ROOT "/%s", arg);
-	if (stat(path, &s) || !S_ISDIR(s.st_mode) || statfs(path, &sfs) ||
-	    sfs.f_type != CGROUP2_SUPER_MAGIC)
+	cgroup_path(arg, path, sizeof(path));
+	if (!is_cgroup_dir(path) || stat(path, &s))
 		return usage_bad("cgroup", arg, "not a cgroup v2 directory");
 	if (!name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0))
 		*id = h.id;
@@ -1012,10 +1258,13 @@ static void policy_usage(FILE *f)
 
 static int notify_agent(void)
 {
-	struct devmem_steer_state st;
+	uint32_t pid;
+	int pidfd = agent_pidfd(&pid);
 
-	if (!state_get(&st) && agent_alive(st.agent_pid))
-		kill(st.agent_pid, SIGHUP);
+	if (pidfd >= 0) {
+		agent_signal(pidfd, SIGHUP);
+		close(pidfd);
+	}
 	return EXIT_OK;
 }
 
@@ -1024,14 +1273,20 @@ static int steer_policy(int argc, char **argv)
 	struct devmem_policy_key k = { .netns_cookie = netns_cookie_self() };
 	struct devmem_policy_val v = {};
 	bool add, have_binding = false;
+	unsigned int seen = 0;
 	uint32_t port = 0;
 	int fd, ret;
 
-	if (argc < 1 || is_help(argv[0])) {
-		policy_usage(argc < 1 ? stderr : stdout);
-		return argc < 1 ? EXIT_USAGE : EXIT_OK;
+	if (argc > 0 && is_help(argv[0])) {
+		policy_usage(stdout);
+		return EXIT_OK;
 	}
-	if (is_kw(argv[0], "show")) {
+	/* "steer policy" alone: show */
+	if (argc < 1 || is_kw(argv[0], "show")) {
+		if (argc > 1 && is_help(argv[1])) {
+			policy_usage(stdout);
+			return EXIT_OK;
+		}
 		if (argc > 1)
 			return usage_unknown("argument", argv[1]);
 		if (!steer_attached())
@@ -1044,15 +1299,21 @@ static int steer_policy(int argc, char **argv)
 	add = is_kw(argv[0], "add");
 	for (NEXT_ARG(); argc > 0; NEXT_ARG()) {
 		if (is_kw(argv[0], "port")) {
+			ONCE_VAL(1);
 			NEXT_VAL("port");
 			if (parse_u32("port", argv[0], 1, 65535, &port))
 				return EXIT_USAGE;
 			k.port = port;
 		} else if (is_kw(argv[0], "cgroup")) {
+			ONCE_VAL(2);
 			NEXT_VAL("cgroup");
 			if (cgroup_id_of(argv[0], &k.cgroup_id))
 				return EXIT_USAGE;
+		} else if (is_help(argv[0])) {
+			policy_usage(stdout);
+			return EXIT_OK;
 		} else if (is_kw(argv[0], "binding") && add) {
+			ONCE_VAL(4);
 			NEXT_VAL("binding");
 			if (parse_u32("binding", argv[0], 1, UINT32_MAX,
 				      &v.binding_id))
@@ -1068,6 +1329,18 @@ static int steer_policy(int argc, char **argv)
 		return usage_missing("binding");
 	if (!steer_attached())
 		return not_attached();
+	if (add) {
+		struct devmem_steer_state st;
+		uint32_t pid;
+
+		/* one agent, one netns: nobody would serve this policy */
+		if (!agent_running(&pid))
+			warn("no steering agent runs: the policy applies once one does ('devmemctl steer attach')");
+		else if (!state_get(&st) && st.agent_pid == pid &&
+			 st.netns_cookie != k.netns_cookie)
+			return error("the steering agent (pid %u) serves another network namespace: no agent would serve this policy",
+				     pid);
+	}
 
 	if (add) {
 		struct devmem_binding b;
@@ -1118,9 +1391,12 @@ static void steer_usage(FILE *f)
 
 int do_steer(int argc, char **argv)
 {
-	if (argc < 1 || is_help(argv[0])) {
-		steer_usage(argc < 1 ? stderr : stdout);
-		return argc < 1 ? EXIT_USAGE : EXIT_OK;
+	/* the object alone: show */
+	if (argc < 1)
+		return steer_show(0, argv);
+	if (is_help(argv[0])) {
+		steer_usage(stdout);
+		return EXIT_OK;
 	}
 	if (is_kw(argv[0], "attach"))
 		return steer_attach(argc - 1, argv + 1);

@@ -10,10 +10,15 @@
 #  - accounting counters equal the transfer; a misrouted plain socket is
 #    listed with its 4-tuple; maps dump with named fields in bpftool;
 #  - detach leaves no programs, links, maps, pins or rules; an admin's own
-#    ntuple rule survives.
+#    ntuple rule survives;
+#  - the agent converges with the device: two bindings at once, a rule
+#    deleted behind its back comes back, kill -9 and restart while flows
+#    and rules change, detach after kill -9; liveness by its lock, not by
+#    a pid (a recycled pid is never signalled); one attach at a time; a
+#    daemon that cannot start says why;
+#  - devmemctl and the agent run built with ASan and UBSan.
 . "$(dirname "$0")/lib.sh"
 
-CTL=$BUILD/ctl/devmemctl
 DNL=$BUILD/selftests/devmem_nl
 PIN=/sys/fs/bpf/devmem
 SIZE=16M
@@ -22,8 +27,10 @@ CG=/sys/fs/cgroup/devmem-selftest
 T=/tmp/devmem_bpf
 rm -rf "$T"
 mkdir -p "$T"
+# devmemctl and its agent with ASan and UBSan: a report fails the test
+sanitized_ctl "$T"
 
-tap_plan 19
+tap_plan 28
 
 ctl() { "$CTL" -n "$NS_SRV" "$@"; }
 
@@ -102,6 +109,7 @@ attach() {
 	AGENT=$(jq -r '."agent-pid"' <<<"$out")
 	diag "agent pid $AGENT"
 	[ -d "/proc/$AGENT" ] || { diag "no agent process"; return 1; }
+	expect_eq "the agent's lock file" "$AGENT" "$(cat /run/devmemctl/steer.lock)" || return 1
 	local p
 	for p in steer_sockops acct_rx_skb acct_recvmsg acct_tok_release acct_rcv_efault acct_alloc_fail; do
 		bpftool prog show name "$p" > /dev/null 2>&1 || { diag "no program $p"; return 1; }
@@ -254,6 +262,31 @@ hoarding() {
 }
 ok "a hoarding application: allocation failures per binding and per queue equal the kernel's, no token released" hoarding
 
+tokens_midflow() {
+	local s r=0 c
+	ctl steer policy add port 5335 binding "$B" || return 1
+	# tokens go back only at the end (a batch larger than the transfer)
+	srv tk 5335 --binding "$B" --token-batch 1048576 --no-validate
+	wait_listen "$NS_SRV" 5335 && wait_rules 5335 1 || return 1
+	{ head -c 1M /dev/zero; sleep 3; head -c 1M /dev/zero; } |
+		ip netns exec "$NS_CLI" nc -N "$SRV_IP" 5335 > /dev/null 2>&1 &
+	c=$!
+	sleep 1.5
+	# accounting attached anew while the server holds the first 1M's tokens
+	ctl stats detach && ctl stats attach || r=1
+	wait $c
+	wait_srv tk
+	s=$(ctl -j stats bpf binding "$B" | jq -c '.binding[0]')
+	diag "$s"
+	jq -e '."tokens-released" > ."recvmsg-frags"' <<<"$s" > /dev/null ||
+		{ diag "no token handed out before the attach was released after it: nothing tested"; r=1; }
+	# (jq's numbers are doubles: an underflow shows as 1.8e19, not 0)
+	expect_eq "tokens-outstanding" 0 "$(jq '."tokens-outstanding"' <<<"$s")" || r=1
+	ctl steer policy del port 5335 || r=1
+	return $r
+}
+ok "accounting attached mid-flow: tokens released beyond those counted out leave tokens-outstanding 0, not an underflow" tokens_midflow
+
 # -- other policies ----------------------------------------------------------------
 
 cgroup_policy() {
@@ -278,6 +311,23 @@ cgroup_policy() {
 	return $r
 }
 ok "policy cgroup PATH: a server in the cgroup gets a rule and the dmabuf, the same server outside does not" cgroup_policy
+
+root_cgroup_policy() {
+	local r=0
+	# cgroup PATH: absolute, or relative to /sys/fs/cgroup, in attach too
+	# (from / here, where a cwd-relative devmem-selftest does not exist)
+	out=$(cd / && ctl steer attach cgroup no-such-cgroup 2>&1)
+	expect_eq "attach with a cgroup that is not one" \
+		'Error: invalid cgroup "no-such-cgroup": not a cgroup v2 directory.' "${out%%$'\n'*}" || r=1
+	ctl steer policy add cgroup /sys/fs/cgroup binding "$B" || return 1
+	srv rc1 5336 --plain
+	wait_listen "$NS_SRV" 5336 && wait_rules 5336 1 || r=1
+	ctl steer policy del cgroup /sys/fs/cgroup || r=1
+	wait_rules 5336 0 || r=1
+	srv_kill rc1
+	return $r
+}
+ok "a policy on the root cgroup (/sys/fs/cgroup) matches its processes; attach's cgroup PATH is relative to /sys/fs/cgroup" root_cgroup_policy
 
 connect_policy() {
 	local sport r=0 l c fd
@@ -339,7 +389,12 @@ restart_midflow() {
 	out=$(ctl -j steer attach) || return 1
 	AGENT=$(jq -r '."agent-pid"' <<<"$out")
 	if kill -0 "$pid_cli" 2> /dev/null; then
-		[ "$(rules 5309)" -eq 1 ] || { diag "after the restart: $(rules 5309) rules for 5309"; r=1; }
+		[ "$(rules 5309)" -eq 1 ] || {
+			diag "after the restart: $(rules 5309) rules for 5309; ethtool -n: exit $(in_srv ethtool -n "$SRV_IF" > "$T/n.txt" 2>&1; echo $?)"
+			sed 's/^/#   /' "$T/n.txt"
+			diag "the agent's records: $(ctl -j steer show rule) flows: $(ctl -j steer show flow)"
+			r=1
+		}
 	else
 		diag "the transfer ended before the agent was back: nothing tested"
 		r=1
@@ -367,6 +422,185 @@ restart_missed_close() {
 	[ "$(rules 5310)" -eq 0 ] || { diag "the restarted agent left the rule of a closed listener"; return 1; }
 }
 ok "a listener closed while no agent ran: the restarted agent removes its rule before reporting ready" restart_missed_close
+
+two_bindings() {
+	local b2 r=0 q
+	b2=$("$DNL" -n "$NS_SRV" bind --ifindex "$SRV_IFINDEX" --queues 1 --udmabuf 4M) || return 1
+	ctl steer policy add port 5321 binding "$B" && ctl steer policy add port 5322 binding "$b2" || return 1
+	srv tb1 5321 --plain
+	srv tb2 5322 --plain
+	wait_listen "$NS_SRV" 5321 && wait_listen "$NS_SRV" 5322 || r=1
+	wait_rules 5321 1 && wait_rules 5322 1 || r=1
+	q=$(rule_queue 5321)
+	[ "$q" = 2 ] || [ "$q" = 3 ] || { diag "5321's rule on queue '$q', not one of binding $B's 2-3"; r=1; }
+	expect_eq "5322's rule's queue (binding $b2)" 1 "$(rule_queue 5322)" || r=1
+	kill -0 "$AGENT" 2> /dev/null || { diag "the agent died"; r=1; }
+	srv_kill tb1
+	srv_kill tb2
+	ctl steer policy del port 5321
+	ctl steer policy del port 5322
+	wait_rules 5321 0 && wait_rules 5322 0 || r=1
+	"$DNL" -n "$NS_SRV" unbind "$b2" || r=1
+	return $r
+}
+ok "listeners of two bindings at once: each rule on its own binding's queue, the agent alive" two_bindings
+
+# rule_loc PORT: the location of the agent's rule for dst port PORT
+rule_loc() { ctl -j steer show rule | jq --argjson p "$1" '.rule[] | select(."dst-port" == $p) | .location'; }
+
+rule_comes_back() {
+	local loc r=0
+	ctl steer policy add port 5323 binding "$B" || return 1
+	srv rb 5323 --plain
+	wait_listen "$NS_SRV" 5323 && wait_rules 5323 1 || return 1
+	loc=$(rule_loc 5323)
+	in_srv ethtool -N "$SRV_IF" delete "$loc" || r=1
+	expect_eq "rules for 5323 right after ethtool -N delete $loc" 0 "$(rules 5323)" || r=1
+	# the agent looks at the device every 2 s
+	wait_rules 5323 1 || r=1
+	expect_eq "the agent's records for 5323" 1 \
+		"$(ctl -j steer show rule | jq '[.rule[] | select(."dst-port" == 5323)] | length')" || r=1
+	srv_kill rb
+	wait_rules 5323 0 || r=1
+	ctl steer policy del port 5323 || r=1
+	return $r
+}
+ok "a rule of the agent deleted with ethtool -N delete comes back while its listener lives" rule_comes_back
+
+kill9_converge() {
+	local p r=0 loc out
+	for p in 5324 5325 5326 5327; do
+		ctl steer policy add port $p binding "$B" || return 1
+	done
+	srv kc4 5324 --plain
+	srv kc5 5325 --plain
+	srv kc6 5326 --plain
+	for p in 5324 5325 5326; do
+		wait_listen "$NS_SRV" $p && wait_rules $p 1 || return 1
+	done
+	kill -9 "$AGENT"
+	# while no agent runs: a listener goes, another comes, and an admin
+	# deletes one of the agent's rules
+	srv_kill kc4
+	srv kc7 5327 --plain
+	wait_listen "$NS_SRV" 5327 || r=1
+	loc=$(rule_loc 5325)
+	in_srv ethtool -N "$SRV_IF" delete "$loc" || r=1
+	out=$(ctl -j steer attach) || return 1
+	AGENT=$(jq -r '."agent-pid"' <<<"$out")
+	# ready means converged: no waiting
+	expect_eq "rules for 5324 5325 5326 5327 once attach returns" "0 1 1 1" \
+		"$(rules 5324) $(rules 5325) $(rules 5326) $(rules 5327)" || r=1
+	expect_eq "the agent's records" "5325 5326 5327" \
+		"$(ctl -j steer show rule | jq -r '[.rule[]."dst-port"] | sort | map(tostring) | join(" ")')" || r=1
+	expect_eq "the admin's rule" 1 "$(rules 7000)" || r=1
+	srv_kill kc5
+	srv_kill kc6
+	srv_kill kc7
+	for p in 5324 5325 5326 5327; do
+		ctl steer policy del port $p
+	done
+	for p in 5325 5326 5327; do
+		wait_rules $p 0 || r=1
+	done
+	return $r
+}
+ok "kill -9, listeners and rules change, restart: the rules converge to the live listeners at once" kill9_converge
+
+kill9_detach() {
+	local r=0 out rc
+	ctl steer policy add port 5328 binding "$B" || return 1
+	srv kd 5328 --plain
+	wait_listen "$NS_SRV" 5328 && wait_rules 5328 1 || return 1
+	kill -9 "$AGENT"
+	out=$(ctl steer detach 2>&1)
+	rc=$?
+	expect_eq "steer detach after the agent's SIGKILL: exit, output" "0 " "$rc $out" || r=1
+	[ "$(rules 5328)" -eq 0 ] || { diag "the dead agent's rule stayed"; r=1; }
+	[ -e "$PIN/steer_rules" ] && { diag "the pins stayed: $(ls $PIN)"; r=1; }
+	expect_eq "the admin's rule" 1 "$(rules 7000)" || r=1
+	srv_kill kd
+	out=$(ctl -j steer attach) || return 1
+	AGENT=$(jq -r '."agent-pid"' <<<"$out")
+	return $r
+}
+ok "steer detach after the agent was SIGKILLed: exit 0, its rules and the pins gone, the admin's rule kept" kill9_detach
+
+# le N BYTES: N as BYTES little-endian hex bytes, for bpftool
+le() { local i; for ((i = 0; i < $2; i++)); do printf '0x%02x ' $((($1 >> (8 * i)) & 255)); done; }
+
+recycled_pid() {
+	local r=0 id hold cookie out
+	# a devmemctl holding a binding with lifetime socket: SIGHUP would end it
+	"$CTL" -n "$NS_SRV" -j binding add dev "$SRV_IF" queues 1 dmabuf udmabuf size 4M \
+		lifetime socket > "$T/rp.json" 2> "$T/rp.err" &
+	hold=$!
+	wait_for "$T/rp.json" '"id"' || { kill $hold; return 1; }
+	id=$(jq .id "$T/rp.json")
+	# the agent dies; its pid in steer_state is now the holder's, as if recycled
+	cookie=$(bpftool map dump pinned $PIN/steer_state | jq '.[0].value.netns_cookie')
+	kill -9 "$AGENT"
+	sleep 0.2
+	# shellcheck disable=SC2046
+	bpftool map update pinned $PIN/steer_state key 0 0 0 0 \
+		value $(le "$cookie" 8) $(le "$hold" 4) 0 0 0 0 || r=1
+	out=$(ctl steer policy add port 5329 binding "$B" 2>&1) || r=1
+	expect_eq "policy add with no agent" \
+		"Warning: no steering agent runs: the policy applies once one does ('devmemctl steer attach')." "$out" || r=1
+	sleep 0.5
+	kill -0 $hold 2> /dev/null || { diag "the holder was signalled: $(cat "$T/rp.err")"; r=1; }
+	expect_eq "the holder's binding" active "$(ctl -j binding show id "$id" | jq -r '.binding[0].state')" || r=1
+	expect_eq "steer show" "gone null" "$(ctl -j steer show | jq -r '"\(.agent) \(."agent-pid")"')" || r=1
+	kill -INT $hold
+	wait $hold
+	ctl steer policy del port 5329 || r=1
+	out=$(ctl -j steer attach) || return 1
+	AGENT=$(jq -r '."agent-pid"' <<<"$out")
+	expect_eq "steer show" "running $AGENT" "$(ctl -j steer show | jq -r '"\(.agent) \(."agent-pid")"')" || r=1
+	return $r
+}
+ok "the agent's pid recycled by a lifetime-socket holder: policy add signals nobody, steer show says the agent is gone" recycled_pid
+
+start_failure() {
+	local r=0 out rc mid
+	kill -9 "$AGENT"
+	sleep 0.2
+	# the ring buffer's pin gone: a restarted agent cannot read its events
+	mid=$(bpftool -j map show name steer_events | jq 'if type == "array" then .[0].id else .id end')
+	rm "$PIN/steer_events" || return 1
+	out=$(ctl steer attach 2>&1)
+	rc=$?
+	expect_eq "attach whose agent fails" \
+		"1 Error: the steering agent did not start: cannot read the steering ring buffer." "$rc $out" || r=1
+	bpftool map pin id "$mid" "$PIN/steer_events" || r=1
+	out=$(ctl -j steer attach) || return 1
+	AGENT=$(jq -r '."agent-pid"' <<<"$out")
+	return $r
+}
+ok "a daemon agent that cannot start: attach exits 1 with its reason" start_failure
+
+concurrent_attach() {
+	local r=0 a b ra rb
+	ctl steer detach || return 1
+	"$CTL" -n "$NS_SRV" -j steer attach > "$T/ca1.json" 2> "$T/ca1.err" &
+	a=$!
+	"$CTL" -n "$NS_SRV" -j steer attach > "$T/ca2.json" 2> "$T/ca2.err" &
+	b=$!
+	wait $a
+	ra=$?
+	wait $b
+	rb=$?
+	expect_eq "exit statuses, sorted" "0 1" "$(printf '%s\n' $ra $rb | sort | tr '\n' ' ' | sed 's/ $//')" || r=1
+	AGENT=$(cat "$T/ca1.json" "$T/ca2.json" | jq -r 'select(."agent-pid") | ."agent-pid"')
+	diag "$(cat "$T/ca1.json" "$T/ca2.json" | tr '\n' ' ')"
+	expect_eq "steer show" "attached running $AGENT" \
+		"$(ctl -j steer show | jq -r '"\(.state) \(.agent) \(."agent-pid")"')" || r=1
+	for p in steer_policy steer_flows steer_listen steer_rules steer_state steer_events links/steer_sockops; do
+		[ -e "$PIN/$p" ] || { diag "$PIN/$p is not pinned"; r=1; }
+	done
+	return $r
+}
+ok "two attaches at once: one agent, the other refused, the pins whole" concurrent_attach
 
 unbind_drops_rules() {
 	local b2

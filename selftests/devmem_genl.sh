@@ -18,7 +18,6 @@ DNL=$BUILD/selftests/devmem_nl
 SIZE=16M
 size_bytes=$((16 << 20))
 SMALL=4M
-NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 NS_MOVE=devmem-move
 # no binding has this id (ids count up from 1)
 NO_ID=4000000000
@@ -198,7 +197,8 @@ ok "the devmem family answers a dump: no bindings yet" family_there ||
 # started now, ready by the time they are needed: the YNL process, the
 # YNL CLI itself as an unprivileged admin would run it, the XDP program
 ynl_start
-ip netns exec "$NS_SRV" "${NOBODY[@]}" "$YNL" devmem --dump binding-get > "$T/ynl_cli.out" 2>&1 &
+ip netns exec "$NS_SRV" "${NOBODY[@]}" env BUILD="$(nobody_path "$BUILD")" KSRC="$(nobody_path "$KSRC")" \
+	"$(nobody_path "$YNL")" devmem --dump binding-get > "$T/ynl_cli.out" 2>&1 &
 pid_ynl_cli=$!
 # XDP_PASS, built here: the suite has no BPF objects yet
 xdp_build() {
@@ -509,7 +509,7 @@ unprivileged() {
 	got=$(printf '%s\n' "${cmds[@]}" | ip netns exec "$NS_SRV" "${NOBODY[@]}" bash -c '
 		while read -r args; do
 			echo -n "$("$0" $args 2>&1 > /dev/null); exit $?; "
-		done' "$DNL")
+		done' "$(nobody_path "$DNL")")
 	expect_eq "as nobody" "$want" "$got" || r=1
 	expect_eq "the binding after the refusals" active "$(state_of "$unpriv_id")" || r=1
 	return $r

@@ -12,23 +12,27 @@
 #    while it runs, the application receives; the binding outlives it;
 #  - a table of bad command lines, each with its exit status and message,
 #    unprivileged ones included;
-#  - the man page's EXAMPLES, run as written.
+#  - the man page's EXAMPLES, run as written;
+#  - iproute2's conventions: duplicate keywords refused, an object alone
+#    shows, -p is JSON, long options, help after a command; with -j every
+#    command prints exactly one JSON document, failing or not;
+#  - devmemctl runs built with ASan and UBSan.
 . "$(dirname "$0")/lib.sh"
 
-CTL=$BUILD/ctl/devmemctl
 DNL=$BUILD/selftests/devmem_nl
 MAN=$LIB_TOP/Documentation/devmemctl.8
 SIZE=16M
 size_bytes=$((16 << 20))
 SMALL=4M
-NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 # no binding has this id (ids count up from 1)
 NO_ID=4000000000
 T=/tmp/devmemctl
 rm -rf "$T"
 mkdir -p "$T"
+# devmemctl built with ASan and UBSan: a report fails the test
+sanitized_ctl "$T"
 
-tap_plan 65
+tap_plan 74
 
 ctl() { "$CTL" -n "$NS_SRV" "$@"; }
 
@@ -249,8 +253,9 @@ monitor_events() {
 	wait_for "$T/mon.json" '"event":"free"' || r=1
 	kill -INT "$pid_mon" 2> /dev/null
 	wait "$pid_mon" || { diag "monitor: exit $?: $(cat "$T/mon.err")"; r=1; }
-	expect_eq "events" "[[\"bind\",$ID,\"active\"],[\"unbind\",$ID,\"draining\"],[\"free\",$ID]]" \
-		"$(jq -sc 'map([.event, .id] + (if .event == "free" then [] else [.state] end))' "$T/mon.json")" || r=1
+	# a freed binding has no state (the kernel's last one was draining)
+	expect_eq "events" "[[\"bind\",$ID,\"active\"],[\"unbind\",$ID,\"draining\"],[\"free\",$ID,null]]" \
+		"$(jq -sc 'map([.event, .id, .state])' "$T/mon.json")" || r=1
 	expect_eq "the bind event" "$(sed 's/^{/{"event":"bind",/' "$T/add.json")" \
 		"$(head -n 1 "$T/mon.json")" || r=1
 	return $r
@@ -348,7 +353,7 @@ refused() {
 	if [ ${#as[@]} -eq 0 ]; then
 		out=$(ctl "$@" 2>&1 > /dev/null)
 	else
-		out=$(in_srv "${as[@]}" "$CTL" "$@" 2>&1 > /dev/null)
+		out=$(in_srv "${as[@]}" "$(nobody_path "$CTL")" "$@" 2>&1 > /dev/null)
 	fi
 	got=$?
 	[ $got -eq "$rc" ] && [ "${out%%$'\n'*}" = "$want" ] && return 0
@@ -402,6 +407,11 @@ bad 2 'Error: "id" needs a value.' binding show id
 bad 2 'Error: invalid devmem-queues "9-8": range 9-8 ends before it starts.' dev setup eth1 devmem-queues 9-8
 bad 2 'Error: invalid -w "0": expected a number 1..86400.' stats show -w 0
 bad 2 'Error: unknown argument "now".' monitor now
+bad 2 'Error: duplicate "id": "2" is the second value.' binding del id 1 id 2
+bad 2 'Error: duplicate "queues": "3" is the second value.' binding add dev eth1 queues 2 queues 3 "${U[@]}"
+bad 2 'Error: duplicate "all".' binding del dev eth1 all all
+bad 2 'Error: duplicate "binding": "2" is the second value.' stats show binding 1 binding 2
+bad 2 'Error: duplicate "port": "2" is the second value.' steer policy add port 1 port 2 binding 1
 
 bad 1 "Error: binding $NO_ID: no binding with this id (ENOENT); see 'devmemctl binding show'." binding del id $NO_ID
 bad 1 "Error: binding $NO_ID: no binding with this id (ENOENT); see 'devmemctl binding show'." binding show id $NO_ID
@@ -426,6 +436,76 @@ json_error() {
 		"1 {\"error\":\"binding $NO_ID: no binding with this id (ENOENT); see 'devmemctl binding show'\"}" "$rc $out"
 }
 ok "exit 1 with -j: the error as {\"error\": ...} on stdout" json_error
+
+# one_doc RC ARGS...: devmemctl -j ARGS exits RC and prints one JSON document
+one_doc() {
+	local rc=$1 out got; shift
+	out=$(ctl -j "$@" 2> "$T/one_doc.err")
+	got=$?
+	[ "$got" -eq "$rc" ] && [ "$(jq -s length <<<"$out" 2> /dev/null)" = 1 ] &&
+		jq -e 'has("error")' <<<"$out" > /dev/null && return 0
+	diag "devmemctl -j $*: exit $got (expected $rc), stdout: $out, stderr: $(cat "$T/one_doc.err")"
+	return 1
+}
+json_one_document() {
+	local r=0
+	one_doc 1 stats show binding $NO_ID || r=1
+	one_doc 1 binding show id $NO_ID || r=1
+	one_doc 2 binding del id 0 || r=1
+	one_doc 2 binding del id 1 id 2 || r=1
+	one_doc 2 || r=1
+	one_doc 2 dev || r=1
+	one_doc 2 bind || r=1
+	one_doc 2 dev show || r=1
+	return $r
+}
+ok "with -j, failing commands and usage errors print exactly one JSON document, {\"error\": ...}" json_one_document
+
+dev_show_unknown() {
+	local r=0
+	# lo answers no ethtool ring, RSS or rx-queue query: unknown, not 0 or off
+	expect_eq "dev show lo" "dev lo ifindex 1 rx-queues unknown tcp-data-split unknown ntuple off rss-queues unknown bound-queues none" \
+		"$(ctl dev show lo)" || r=1
+	expect_eq "dev show lo, JSON" '{"dev":"lo","ifindex":1,"tcp-data-split":"unknown","ntuple":"off","bound-queues":[],"binding":[]}' \
+		"$(ctl -j dev show lo)" || r=1
+	return $r
+}
+ok "dev show of a device that cannot tell its rx queues or RSS: unknown in text, left out of JSON" dev_show_unknown
+
+conventions() {
+	local r=0 out
+	expect_eq "binding alone" "$(ctl -j binding show)" "$(ctl -j binding)" || r=1
+	expect_eq "stats alone" "$(ctl -j stats show)" "$(ctl -j stats)" || r=1
+	expect_eq "steer alone" "steer detached" "$(ctl steer)" || r=1
+	expect_eq "--json" "$(ctl -j binding show)" "$(ctl --json binding show)" || r=1
+	expect_eq "-json" "$(ctl -j binding show)" "$(ctl -json binding show)" || r=1
+	# -p is JSON, pretty
+	out=$(ctl -p binding show)
+	# (not through jq, whose numbers are doubles)
+	expect_eq "-p, blanks taken out" "$(ctl -j binding show)" "$(tr -d ' \n' <<<"$out")" || r=1
+	[ "$(wc -l <<<"$out")" -gt 1 ] || { diag "-p printed one line: $out"; r=1; }
+	expect_eq "--netns" "$(ctl -j binding show)" "$("$CTL" --netns "$NS_SRV" -j binding show)" || r=1
+	return $r
+}
+ok "an object alone shows; -p is pretty JSON; --json, -json and --netns are -j and -n" conventions
+
+helps() {
+	local r=0 c out rc
+	for c in "binding add" "binding del" "binding show" "bind" "unbind" "dev setup" "dev show" \
+		"stats show" "stats bpf" "stats attach" "stats misrouted" "steer attach" "steer detach" \
+		"steer show" "steer policy" "steer policy add" "steer policy del" "steer policy show" monitor; do
+		# shellcheck disable=SC2086
+		out=$(ctl $c help 2> "$T/help.err")
+		rc=$?
+		[ $rc -eq 0 ] && [ "${out%% *}" = Usage: ] && [ ! -s "$T/help.err" ] && continue
+		diag "devmemctl $c help: exit $rc, stdout: ${out%%$'\n'*}, stderr: $(cat "$T/help.err")"
+		r=1
+	done
+	expect_eq "steer policy add help" "Usage: devmemctl steer policy add [ port PORT ] [ cgroup PATH ] binding ID" \
+		"$(ctl steer policy add help | head -n 1)" || r=1
+	return $r
+}
+ok "'help' after every command: exit 0, its usage on stdout" helps
 
 as=("${NOBODY[@]}")
 bad 1 'Error: CAP_NET_ADMIN is required (EPERM); binding show needs CAP_NET_ADMIN.' binding show

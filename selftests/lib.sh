@@ -23,9 +23,10 @@ tap_plan() { echo "TAP version 13"; echo "1..$1"; }
 ok() {
 	local desc=$1; shift
 	__tap_n=$((__tap_n + 1))
-	if "$@"; then
+	if "$@" && san_clean; then
 		echo "ok $__tap_n $desc"
 	else
+		san_clean
 		echo "not ok $__tap_n $desc"
 		__tap_failed=$((__tap_failed + 1))
 	fi
@@ -36,7 +37,68 @@ skip() {
 	echo "ok $__tap_n $1 # SKIP $2"
 }
 
-tap_done() { [ "$__tap_failed" -eq 0 ]; }
+tap_done() { san_clean || __tap_failed=$((__tap_failed + 1)); [ "$__tap_failed" -eq 0 ]; }
+
+# -- the sanitized devmemctl ----------------------------------------------------
+# sanitized_ctl DIR: sets CTL to the AddressSanitizer/UBSan build of
+# devmemctl (DEVMEMCTL overrides it), its reports written under DIR; from
+# then on a test during which a report appeared fails, the report shown
+# (san_clean). Reports of daemons count too: they go to files, not stderr.
+SAN_DIR=
+sanitized_ctl() {
+	CTL=${DEVMEMCTL:-$BUILD/ctl/asan/devmemctl}
+	[ -x "$CTL" ] || { echo "Bail out! no $CTL (make tools)"; exit 1; }
+	SAN_DIR=$1/sanitizer
+	rm -rf "$SAN_DIR"
+	# unprivileged runs write their reports here too
+	mkdir -p "$SAN_DIR/seen" && chmod 1777 "$SAN_DIR" "$SAN_DIR/seen"
+	export ASAN_OPTIONS="log_path=$SAN_DIR/asan:halt_on_error=1:detect_leaks=1:abort_on_error=0"
+	# (UBSan reports go where ASan's do: asan.PID)
+	export UBSAN_OPTIONS="log_path=$SAN_DIR/ubsan:halt_on_error=1:print_stacktrace=1"
+}
+# san_clean: no new sanitizer report since the last call (new ones are
+# shown, then kept aside in $SAN_DIR/seen)
+san_clean() {
+	local f r=0
+	[ -n "$SAN_DIR" ] || return 0
+	for f in "$SAN_DIR"/asan.* "$SAN_DIR"/ubsan.*; do
+		[ -e "$f" ] || continue
+		diag "sanitizer report $f:"
+		sed -n '1,40s/^/#   /p' "$f"
+		mv "$f" "$SAN_DIR/seen/"
+		r=1
+	done
+	return $r
+}
+
+# -- unprivileged users ---------------------------------------------------------
+# A checkout may sit in a directory other users cannot enter (a 0700 home,
+# /root): nobody's commands reach this tree and the build through bind
+# mounts at a world-reachable place instead (the tree itself is the only
+# directory whose mode then counts). nobody_path PATH prints the path under
+# which nobody reaches PATH (of the tree or the build).
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+__nobody_root=/tmp/devmem-nobody
+nobody_reaches() { "${NOBODY[@]}" test -x "$1" 2> /dev/null; }
+nobody_path() {
+	local p=$1 top=$LIB_TOP build=$BUILD
+	if ! nobody_reaches "$LIB_TOP/selftests" || ! nobody_reaches "$BUILD"; then
+		if ! mountpoint -q "$__nobody_root/top"; then
+			mkdir -p "$__nobody_root/top" "$__nobody_root/build" &&
+				chmod 755 "$__nobody_root" &&
+				mount --bind "$LIB_TOP" "$__nobody_root/top" &&
+				mount --bind "$BUILD" "$__nobody_root/build" || return 1
+		fi
+		top=$__nobody_root/top build=$__nobody_root/build
+	fi
+	case $p in
+	"$BUILD") echo "$build" ;;
+	"$LIB_TOP") echo "$top" ;;
+	"$BUILD"/*) echo "$build/${p#"$BUILD"/}" ;;
+	"$LIB_TOP"/*) echo "$top/${p#"$LIB_TOP"/}" ;;
+	*) echo "$p" ;;
+	esac
+}
 
 diag() { echo "# $*"; }
 
