@@ -19,7 +19,8 @@ EXPORT=$BUILD/selftests/devmem_export
 T=/tmp/devmem_exporters
 rm -rf "$T"
 mkdir -p "$T"
-EXPORTERS=(udmabuf udmabuf-hugetlb vgem heap)
+# DEVMEM_EXPORTERS="heap vgem" runs a subset
+read -r -a EXPORTERS <<< "${DEVMEM_EXPORTERS:-udmabuf udmabuf-hugetlb vgem heap}"
 DMABUF=8388608	# 8 MiB, 2 MiB pages for hugetlb
 XFER=16777216	# twice the dmabuf: net_iovs are recycled
 HUGEPAGES=8
