@@ -28,6 +28,7 @@ TESTS=(
 # on two hosts (tools/vm/run --hosts 2): each runs on both at once
 TWO_HOST_TESTS=(
 	twohost_wire.sh
+	twohost_devmem.sh
 )
 [ -n "${DEVMEM_HOST:-}" ] && TESTS=("${TWO_HOST_TESTS[@]}")
 [ $# -gt 0 ] && TESTS=("$@")
