@@ -10,7 +10,7 @@
 # corrupt nothing. Runs on both hosts (tools/vm/run --hosts 2).
 . "$(dirname "$0")/lib.sh"
 
-SIZE=${TWOHOST_DEVMEM_SIZE:-16M}
+SIZE=${TWOHOST_DEVMEM_SIZE:-8M}
 CTL=$BUILD/ctl/devmemctl
 T=$(mktemp -d)
 PORT=5401
@@ -73,7 +73,7 @@ if [ "$DEVMEM_HOST" = a ]; then
 	ok "a: round 1, $SIZE to b's binding made with the devmem family" send_round 1 "$SIZE"
 	ok "a: round 2, $SIZE to b's netdev bind-rx binding" send_round 2 "$SIZE"
 	# b's receiver may end the connection when its binding goes: b judges
-	send_round 3 32M
+	send_round 3 16M
 	ok "a: round 4, $SIZE after b's link went down and up while bound" send_round 4 "$SIZE"
 	ok "host a: kernel log clean" kernel_clean
 	rm -rf "$T"
@@ -132,11 +132,11 @@ peer_post done-2
 # round 3: the binding goes (queue restart onto host pages) mid-transfer;
 # what arrives after comes as linear data: all of it must still be right
 bind_family > /dev/null
-rx r3 3 --binding "${ID:-0}" -s 32M
+rx r3 3 --binding "${ID:-0}" -s 16M
 unbind_under_traffic() {
 	local i
 	for i in $(seq 300); do
-		[ "$("$CTL" -j stats show binding "$ID" | jq '.stats[0]."rx-bytes"')" -ge $((4 << 20)) ] && break
+		[ "$("$CTL" -j stats show binding "$ID" | jq '.stats[0]."rx-bytes"')" -ge $((2 << 20)) ] && break
 		sleep 0.1
 	done
 	unbind || return 1
