@@ -278,3 +278,34 @@ zc_ok() {
 	[ "$(j "$1" '."sendmsg-calls"')" -gt 0 ] || { diag "no sendmsg calls"; r=1; }
 	return $r
 }
+
+# -- two hosts (tools/vm/run --hosts 2) ---------------------------------------
+# The same test runs on hosts a and b at once; the two meet in
+# $DEVMEM_SHARED. Each test uses its own names there.
+PEER_HOST=
+case ${DEVMEM_HOST:-} in a) PEER_HOST=b ;; b) PEER_HOST=a ;; esac
+
+# two_hosts: whether this runs on one of two hosts
+two_hosts() { [ -n "$PEER_HOST" ] && [ -d "${DEVMEM_SHARED:-}" ]; }
+
+# peer_post NAME [VALUE]: tell the peer NAME (with VALUE, a line)
+peer_post() {
+	printf '%s\n' "${2:-}" > "$DEVMEM_SHARED/.$DEVMEM_HOST.$1.tmp" &&
+		mv "$DEVMEM_SHARED/.$DEVMEM_HOST.$1.tmp" "$DEVMEM_SHARED/$DEVMEM_HOST.$1"
+}
+# peer_wait NAME [SECONDS]: until the peer posted NAME (default 120 s);
+# prints its value. Both hosts give up in time if the other failed.
+peer_wait() {
+	local f=$DEVMEM_SHARED/$PEER_HOST.$1 i
+	for i in $(seq $((${2:-120} * 10))); do
+		[ -f "$f" ] && { cat "$f"; return 0; }
+		sleep 0.1
+	done
+	diag "host $PEER_HOST did not post '$1' in ${2:-120}s"
+	return 1
+}
+# barrier NAME [SECONDS]: both hosts got here
+barrier() { peer_post "$1" && peer_wait "$1" "${2:-}" > /dev/null; }
+
+# nic_stat NAME: a counter of this host's wire NIC
+nic_stat() { cat "/sys/class/net/$DEVMEM_NIC/statistics/$1"; }

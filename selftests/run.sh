@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Run the selftests inside the VM (tools/vm/run -- selftests/run.sh), one
-# boot for the whole suite. Counts TAP results across all tests, prints
+# boot for the whole suite; on each of two hosts (tools/vm/run --hosts 2
+# -- selftests/run.sh), the two-host suite. Counts TAP results across all tests, prints
 # "N passed, N failed, N skipped" and stores the counts for check.sh.
 #   selftests/run.sh [TEST...]   (default: all, in the order below)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +26,12 @@ TESTS=(
 	devmem_exporters.sh
 	devmem_faults.sh
 )
+# on two hosts (tools/vm/run --hosts 2): each runs on both at once
+TWO_HOST_TESTS=(
+	twohost_wire.sh
+	twohost_devmem.sh
+)
+[ -n "${DEVMEM_HOST:-}" ] && TESTS=("${TWO_HOST_TESTS[@]}")
 [ $# -gt 0 ] && TESTS=("$@")
 
 passed=0 failed=0 skipped=0
