@@ -16,6 +16,8 @@ PACKAGES=(
 	# tools the guest and the tests run
 	iproute2 ethtool netcat-openbsd iputils-ping jq kmod procps util-linux
 	tcpdump
+	# nfqueue over a devmem flow (selftests/devmem_tcp_paths.sh)
+	nftables
 )
 
 missing=()
