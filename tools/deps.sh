@@ -12,6 +12,8 @@ PACKAGES=(
 	qemu-system-x86
 	# user space: BPF, netlink, JSON
 	clang llvm libbpf-dev bpftool libnl-3-dev libnl-genl-3-dev
+	# the ASan/UBSan devmemctl (clang: its runtime is only a Recommends)
+	libclang-rt-14-dev
 	libjson-c-dev libmnl-dev libcap-dev pkg-config
 	# tools the guest and the tests run
 	iproute2 ethtool netcat-openbsd iputils-ping jq kmod procps util-linux
