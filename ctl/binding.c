@@ -170,7 +170,9 @@ void binding_fields(const struct devmem_binding *b, bool freed)
 		out_str("state", "state %s", ENUM_NAME(state_names, b->state));
 	fmt_size(text, sizeof(text), b->dmabuf_size);
 	out_unit("dmabuf-size", b->dmabuf_size, text);
-	out_u64("owner-pid", "owner-pid %" PRIu64, b->owner_pid);
+	/* absent where the owner is not visible, and in notifications */
+	if (b->owner_pid)
+		out_u64("owner-pid", "owner-pid %" PRIu64, b->owner_pid);
 	out_str("owner-comm", "owner-comm %s", b->owner_comm);
 	if (!localtime_r(&t, &tm) ||
 	    !strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S%z", &tm))

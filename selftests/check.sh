@@ -31,8 +31,8 @@ add_counts() {
 }
 
 if [ $# -eq 0 ] || [ ${#one[@]} -gt 0 ]; then
-	# the suite takes ~35 min on the debug kernel: more than the runner's default
-	"$top/tools/vm/run" -t "${DEVMEM_CHECK_TIMEOUT:-3300}" -s "$scratch" -- "$top/selftests/run.sh" "${one[@]}"
+	# the suite takes ~55 min on the debug kernel: more than the runner's default
+	"$top/tools/vm/run" -t "${DEVMEM_CHECK_TIMEOUT:-4800}" -s "$scratch" -- "$top/selftests/run.sh" "${one[@]}"
 	add_counts $? "$scratch/selftests.counts"
 fi
 if [ $# -eq 0 ] || [ ${#two[@]} -gt 0 ]; then
