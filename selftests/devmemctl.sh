@@ -573,9 +573,10 @@ man_examples() {
 		echo 'set -e -o pipefail'
 		# devmemctl on the server, which is a netns here (devmemctl -n,
 		# not ip netns exec, whose /sys has no bpffs); the commands that
-		# run until interrupted get a SIGINT after 3 s
+		# run until interrupted get a SIGINT after 10 s (the ASan build under TCG
+		# on a loaded machine took longer than 3 s to install its SIGINT handler)
 		echo "devmemctl() { case \" \$* \" in *' monitor '*|*' -w '*)"
-		echo "	timeout -s INT --preserve-status 3 \"$CTL\" -n $NS_SRV \"\$@\" ;;"
+		echo "	timeout -s INT --preserve-status 10 \"$CTL\" -n $NS_SRV \"\$@\" ;;"
 		echo "	*) \"$CTL\" -n $NS_SRV \"\$@\" ;; esac; }"
 		# the trace goes where stderr went, not into captured output
 		echo 'exec 9>&2; BASH_XTRACEFD=9; set -x'
