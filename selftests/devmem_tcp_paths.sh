@@ -202,9 +202,12 @@ urgent_byte() {
 ok "MSG_OOB into a flow on a bound queue: no crash, the byte arrives inline, validated" urgent_byte
 
 # Under loss, segments before an urgent byte are retransmitted after it
-# came (out of order) and carry its pointer again: one SIGURG per urgent
-# byte all the same, as for a readable one (the kernel remembers the
-# pointer whose byte it could not read).
+# came (out of order) and carry its pointer again; the byte itself may come
+# before its pointer, or after segments that follow it. Every byte arrives
+# inline all the same, and each urgent byte raises SIGURG. Retransmits of
+# data more than 64 KiB before the sender's urgent pointer carry a pointer
+# of their own (urg_ptr 0xffff, RFC 6093), which signals again, as it does
+# on a readable flow: so at least one SIGURG per urgent byte, not exactly.
 urgent_lossy() {
 	local r=0 n=20 size=2097152 before
 	before=$(mib "$NS_CLI" TcpRetransSegs)
@@ -218,17 +221,14 @@ urgent_lossy() {
 	diag "$(($(mib "$NS_CLI" TcpRetransSegs) - before)) retransmits"
 	[ $r -eq 0 ] && validated url $size &&
 	test "$(j url '."dmabuf-bytes"')" -gt $((size - 65536)) &&
-	expect_eq "SIGURGs for $n urgent bytes" $n "$(j url '."urgent-signals"')" &&
+	diag "$(j url '."urgent-signals"') SIGURGs for $n urgent bytes" &&
+	test "$(j url '."urgent-signals"')" -ge $n &&
 	test "$(mib "$NS_CLI" TcpRetransSegs)" -gt "$before"
 }
-# KNOWN BUG (2026-12-02): with 0006's fix one urgent byte of the 20 can
-# still go missing from the stream (2097151 of 2097152 bytes arrived);
-# DEVMEM_KNOWN_BUGS=1 runs it
-if [ "${DEVMEM_KNOWN_BUGS:-0}" = 1 ]; then
-	ok "20 urgent bytes under 10% loss into a bound queue: one SIGURG each, validated" urgent_lossy
-else
-	skip "20 urgent bytes under 10% loss into a bound queue" "known bug: an urgent byte can still be lost (DEVMEM_KNOWN_BUGS=1 runs it)"
-fi
+# twice: a lost byte showed in about half of the runs before 0006 was
+# complete (a header byte taken for an urgent byte that had come out of order)
+urgent_lossy2() { urgent_lossy && urgent_lossy; }
+ok "20 urgent bytes under 10% loss into a bound queue, twice: every byte inline, validated, a SIGURG each" urgent_lossy2
 
 # -- nfqueue on a bound queue ---------------------------------------------------------
 # nfqueue hands user space a copy of each packet (skb_zerocopy()). With a
@@ -237,7 +237,9 @@ fi
 # copied (see Documentation/netdevsim-devmem.rst).
 nfqueue_headers() {
 	local r=0 size=4194304 q=$T/nfqr.json
-	in_srv python3 "$(dirname "$0")/devmem_nfqueue.py" 3 40 > "$q" 2> "$T/nfqr.err" &
+	# not in_srv: $! must be the reader itself (ip netns exec execs it),
+	# not a subshell running a function, which SIGTERM would kill instead
+	ip netns exec "$NS_SRV" python3 "$(dirname "$0")/devmem_nfqueue.py" 3 40 > "$q" 2> "$T/nfqr.err" &
 	local qpid=$!
 	wait_for "$T/nfqr.err" listening || { kill $qpid; return 1; }
 	in_srv nft -f - <<-NFT || { kill $qpid; return 1; }
@@ -261,14 +263,8 @@ nfqueue_headers() {
 	test "$(jq -r .packets "$q")" -gt 10 &&
 	expect_eq "copied lengths" "[40]" "$(jq -c '."copy-lengths"' "$q")"
 }
-# KNOWN FAILURE (2026-12-02): failed in the fresh-clone run with the fix
-# (the reader printed nothing), not yet understood; DEVMEM_KNOWN_BUGS=1 runs it
-if [ "${DEVMEM_KNOWN_BUGS:-0}" = 1 ]; then
-	ok "nfqueue with a 40-byte copy range over a devmem flow: headers queued, payload in the dmabuf, validated" \
-		nfqueue_headers
-else
-	skip "nfqueue with a 40-byte copy range over a devmem flow" "known failure under investigation (DEVMEM_KNOWN_BUGS=1 runs it)"
-fi
+ok "nfqueue with a 40-byte copy range over a devmem flow: headers queued, payload in the dmabuf, validated" \
+	nfqueue_headers
 
 # the MSS shrinks mid-transfer: queued skbs are split again (tcp_fragment,
 # tso_fragment) at the new size
