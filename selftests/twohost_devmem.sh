@@ -69,12 +69,13 @@ all_in_dmabuf() {
 
 kernel_log_mark
 if [ "$DEVMEM_HOST" = a ]; then
-	tap_plan 4
+	tap_plan 5
 	ok "a: round 1, $SIZE to b's binding made with the devmem family" send_round 1 "$SIZE"
 	ok "a: round 2, $SIZE to b's netdev bind-rx binding" send_round 2 "$SIZE"
 	# b's receiver may end the connection when its binding goes: b judges
 	send_round 3 16M
 	ok "a: round 4, $SIZE after b's link went down and up while bound" send_round 4 "$SIZE"
+	ok "a: round 5, $SIZE after b's rx ring was resized while bound" send_round 5 "$SIZE"
 	ok "host a: kernel log clean" kernel_clean
 	rm -rf "$T"
 	tap_done
@@ -149,20 +150,43 @@ unbind_under_traffic() {
 ok "b: round 3: unbind under traffic: no byte received wrong" unbind_under_traffic
 peer_post done-3
 
+wait_carrier() {
+	local i
+	for i in $(seq 100); do
+		[ "$(cat "/sys/class/net/$DEVMEM_NIC/carrier" 2> /dev/null)" = 1 ] && return 0
+		sleep 0.1
+	done
+	diag "no carrier on $DEVMEM_NIC after 10 s"
+	return 1
+}
+
 # round 4: bound, link down and up, then a transfer
 link_flap() {
 	bind_family || return 1
 	ip link set "$DEVMEM_NIC" down && ip link set "$DEVMEM_NIC" up || return 1
-	local i
-	for i in $(seq 100); do
-		[ "$(cat "/sys/class/net/$DEVMEM_NIC/carrier")" = 1 ] && break
-		sleep 0.1
-	done
+	wait_carrier
 	rx r4 4 --binding "$ID" -s "$SIZE"
 	all_in_dmabuf r4 "$bytes"
 }
 ok "b: round 4: link down/up while bound, then $SIZE validated, all in the dmabuf" link_flap
 peer_post done-4
+
+# round 5: ethtool -G while bound: the ring and its page pool are made
+# anew (the old pool destroyed with NAPI disabled; a WARN before 0037 was
+# mended), the binding stays on the queue
+ring_resize() {
+	[ -n "$ID" ] || return 1
+	local was
+	was=$(ethtool -g "$DEVMEM_NIC" | awk '/^Current/ { c = 1 } c && $1 == "RX:" { print $2; exit }')
+	ethtool -G "$DEVMEM_NIC" rx 512 || return 1
+	expect_eq "rx ring" 512 "$(ethtool -g "$DEVMEM_NIC" | awk '/^Current/ { c = 1 } c && $1 == "RX:" { print $2; exit }')" || return 1
+	wait_carrier || return 1
+	rx r5 5 --binding "$ID" -s "$SIZE"
+	all_in_dmabuf r5 "$bytes" || return 1
+	ethtool -G "$DEVMEM_NIC" rx "$was"
+}
+ok "b: round 5: rx ring resized while bound, then $SIZE validated, all in the dmabuf" ring_resize
+peer_post done-5
 [ -n "$ID" ] && "$CTL" binding del id "$ID" 2> /dev/null
 hds_here off
 ok "host b: kernel log clean" kernel_clean
