@@ -8,11 +8,23 @@ The byte at OOB_OFFSET goes out alone with MSG_OOB (the urgent pointer
 names it); the rest with send().  With ROUNDS, the stream goes out in
 ROUNDS equal parts instead, the last byte of each urgent, with a pause
 after each so that the receiver has seen one urgent pointer before the
-next: it gets exactly ROUNDS SIGURGs.  A receiver that reads the urgent
-bytes inline sees the pattern unchanged.
+next.  A receiver that reads the urgent bytes inline sees the pattern
+unchanged.
+
+Without ROUNDS the byte is sent only once everything before it has been
+acknowledged (SIOCOUTQ 0), so that no segment before it carries a
+pointer: a sender marks segments more than 64 KiB before its urgent
+pointer with urg_ptr 0xffff (RFC 6093), each a new pointer to the
+receiver, a SIGURG each.  Without loss the receiver then gets exactly one
+SIGURG.  With ROUNDS data before each urgent byte is in flight when it is
+marked (what the lossy test wants: retransmits that carry the pointer
+after the byte), so the receiver gets at least ROUNDS SIGURGs.
 """
+import fcntl
 import socket
+import struct
 import sys
+import termios
 import time
 
 M = (1 << 64) - 1
@@ -24,6 +36,18 @@ def block(q):
     x = ((x ^ (x >> 27)) * 0x94d049bb133111eb) & M
     k = (x ^ (x >> 31)) & 0xff
     return bytes(b ^ k for b in TABLE)
+
+
+def unacked(s, timeout=30):
+    """Wait until nothing sent on s is unacknowledged (SIOCOUTQ 0)."""
+    end = time.monotonic() + timeout
+    while True:
+        n = struct.unpack("i", fcntl.ioctl(s, termios.TIOCOUTQ, b"\0" * 4))[0]
+        if not n:
+            return
+        if time.monotonic() > end:
+            sys.exit(f"devmem_oob.py: {n} bytes still unacknowledged after {timeout} s")
+        time.sleep(0.01)
 
 
 def main():
@@ -38,6 +62,8 @@ def main():
     at = 0
     for u in urgent:
         s.sendall(data[at:u])
+        if not rounds:
+            unacked(s)
         s.send(data[u:u + 1], socket.MSG_OOB)
         at = u + 1
         if rounds:
