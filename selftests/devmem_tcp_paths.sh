@@ -18,7 +18,7 @@ rm -rf "$T"
 mkdir -p "$T"
 size_bytes=$(numfmt --from=iec "$SIZE")
 
-tap_plan 19
+tap_plan 20
 
 
 # mib NETNS NAME: a TCP MIB counter of NETNS (nstat's names, e.g.
@@ -229,6 +229,28 @@ urgent_lossy() {
 # complete (a header byte taken for an urgent byte that had come out of order)
 urgent_lossy2() { urgent_lossy && urgent_lossy; }
 ok "20 urgent bytes under 10% loss into a bound queue, twice: every byte inline, validated, a SIGURG each" urgent_lossy2
+
+# An urgent byte in device memory leaves its pointer remembered (so that
+# retransmits carrying it do not signal again) until the application has
+# read past it. Sequence numbers compare modulo 2^32: a pointer remembered
+# for good took a new one 2-4 GiB later for an old one, and dropped it
+# (no SIGURG) before 0006 cleared it on reading. Two urgent bytes 2 GiB +
+# 16 MiB apart (just past 2^31: the cheapest gap that wraps), each sent
+# once all before it is acknowledged: two SIGURGs.
+urgent_wrap() {
+	local r=0 first=1048576 gap=$(((1 << 31) + (16 << 20))) size
+	size=$((first + gap + 1048576))
+	srv urw 5201 --timeout 120 -s $size -i "$SRV_IF" -q 2-3 -b 8M
+	wait_listen "$NS_SRV" 5201 || return 1
+	txc urw_c 5201 $size --urgent $first --urgent $((first + gap)) ||
+		{ diag "client: $(cat "$T/urw_c.err")"; r=1; }
+	wait_srv urw || { diag "server: $(cat "$T/urw.err")"; r=1; }
+	[ $r -eq 0 ] && validated urw $size &&
+	diag "$(j urw_c '"\(.bytes) bytes in \(.seconds)s"')" &&
+	test "$(j urw '."dmabuf-bytes"')" -gt $((size - 65536)) &&
+	expect_eq "SIGURGs" 2 "$(j urw '."urgent-signals"')"
+}
+ok "two urgent bytes 2 GiB + 16 MiB apart into a bound queue: a SIGURG each, every byte validated" urgent_wrap
 
 # -- nfqueue on a bound queue ---------------------------------------------------------
 # nfqueue hands user space a copy of each packet (skb_zerocopy()). With a

@@ -41,6 +41,8 @@ extern const char * const mode_names[];
 extern const char * const tx_names[];
 extern const char * const lifetime_names[];
 
+#define DEVMEM_NC_MAX_URGENT	8
+
 struct opts {
 	bool listen;
 	const char *connect_addr;
@@ -73,6 +75,9 @@ struct opts {
 	bool validate;
 	bool raw_loop;		/* --raw-loop: the hand-written baseline */
 	enum tx_mode tx;
+	/* --urgent: stream offsets sent alone with MSG_OOB, ascending */
+	uint64_t urgent[DEVMEM_NC_MAX_URGENT];
+	unsigned int nr_urgent;
 	/* first server-only option seen, to refuse it in client mode */
 	const char *server_opt;
 	/* and the first client-only one, for server mode */

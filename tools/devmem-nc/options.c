@@ -58,6 +58,9 @@ static const char usage_text[] =
 "  -p, --port PORT        server port\n"
 "  -s, --size SIZE        bytes to send\n"
 "  --chunk N              bytes per send call (default 64K)\n"
+"  --urgent OFFSET        --tx copy: send the byte at stream offset OFFSET\n"
+"                         alone with MSG_OOB, once all before it is\n"
+"                         acknowledged (repeatable, ascending, up to 8)\n"
 "  --tx MODE              copy (default): send() from a host buffer\n"
 "                         devmem: sendmsg(MSG_ZEROCOPY) from a udmabuf bound\n"
 "                         for tx, iovs are dmabuf offsets (SCM_DEVMEM_DMABUF)\n"
@@ -151,6 +154,7 @@ enum {
 	OPT_BINDING,
 	OPT_TX,
 	OPT_RAW_LOOP,
+	OPT_URGENT,
 };
 
 static const struct option long_opts[] = {
@@ -180,6 +184,7 @@ static const struct option long_opts[] = {
 	{ "binding",		required_argument,	NULL, OPT_BINDING },
 	{ "tx",			required_argument,	NULL, OPT_TX },
 	{ "raw-loop",		no_argument,		NULL, OPT_RAW_LOOP },
+	{ "urgent",		required_argument,	NULL, OPT_URGENT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -302,6 +307,18 @@ void parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case OPT_RAW_LOOP:
 			o->raw_loop = true;
+			break;
+		case OPT_URGENT:
+			if (o->nr_urgent == DEVMEM_NC_MAX_URGENT)
+				usage_error("--urgent: at most %d urgent bytes",
+					    DEVMEM_NC_MAX_URGENT);
+			o->urgent[o->nr_urgent] = parse_size("--urgent", optarg);
+			if (o->nr_urgent &&
+			    o->urgent[o->nr_urgent] <= o->urgent[o->nr_urgent - 1])
+				usage_error("--urgent: offsets must ascend ('%s')",
+					    optarg);
+			o->nr_urgent++;
+			o->client_opt = o->client_opt ?: "--urgent";
 			break;
 		case OPT_NO_VALIDATE:
 			o->validate = false;

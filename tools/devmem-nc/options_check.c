@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* devmem-nc options: what goes with what, once they are all read. */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -24,6 +25,11 @@ void check_client_opts(const struct opts *o)
 		if (bad)
 			usage_error("%s only applies to --tx devmem", bad);
 	}
+	if (o->nr_urgent && o->tx != TX_COPY)
+		usage_error("--urgent only applies to --tx copy");
+	if (o->nr_urgent && o->urgent[o->nr_urgent - 1] >= o->size)
+		usage_error("--urgent: offset %" PRIu64 " is not below -s SIZE",
+			    o->urgent[o->nr_urgent - 1]);
 	if (o->raw_loop && o->tx != TX_DEVMEM)
 		usage_error("--raw-loop only applies to --tx devmem");
 	if (o->tx == TX_COPY && o->dmabuf_size_set)

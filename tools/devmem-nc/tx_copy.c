@@ -7,7 +7,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+
+#include <linux/sockios.h>
 
 #include "devmem-nc.h"
 #include "pattern.h"
@@ -64,6 +68,44 @@ static int send_all(int fd, const struct opts *o, const uint8_t *buf,
 }
 
 /*
+ * --urgent: the byte at stream offset st->bytes, alone with MSG_OOB, once
+ * all before it is acknowledged.  A sender marks the segments it still has
+ * to send more than 64 KiB before its urgent pointer with urg_ptr 0xffff
+ * (RFC 6093), each a new pointer, a SIGURG, to the receiver: waiting for
+ * SIOCOUTQ 0 leaves none, so a receiver gets one SIGURG per urgent byte.
+ */
+static int send_urgent(int fd, const struct opts *o, uint8_t *buf,
+		       struct tx_stats *st)
+{
+	const struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+	long waited = 0;
+	ssize_t ret;
+	int outq;
+
+	for (;;) {
+		if (ioctl(fd, SIOCOUTQ, &outq))
+			return fail("SIOCOUTQ: %s", strerror(errno));
+		if (!outq)
+			break;
+		if (o->timeout && ++waited > o->timeout * 100L)
+			return fail("--urgent: %d bytes before offset %" PRIu64 " not acknowledged after %d s",
+				    outq, st->bytes, o->timeout);
+		nanosleep(&tick, NULL);
+	}
+	devmem_pattern_fill(buf, st->bytes, 1);
+	do
+		ret = send(fd, buf, 1, MSG_OOB | MSG_NOSIGNAL);
+	while (ret < 0 && errno == EINTR);
+	if (ret != 1)
+		return fail("send(MSG_OOB) at offset %" PRIu64 ": %s", st->bytes,
+			    ret < 0 ? strerror(errno) : "nothing sent");
+	st->bytes++;
+	st->calls++;
+	st->copied_bytes++;
+	return 0;
+}
+
+/*
  * copy: send() the pattern from a host buffer.  bounce: what applications
  * do without devmem TX, memcpy each chunk out of the dmabuf first.  Only
  * the CPU touches a bounce dmabuf, so one CPU access (DMA_BUF_IOCTL_SYNC
@@ -74,6 +116,7 @@ int send_copy(int fd, const struct opts *o, struct tx_buf *tb,
 		     struct tx_stats *st)
 {
 	const unsigned int rw = DEVMEM_SYNC_READ | DEVMEM_SYNC_WRITE;
+	unsigned int urg = 0;
 	bool cpu_access = false;
 	struct progress pg;
 	int err = 0;
@@ -82,8 +125,18 @@ int send_copy(int fd, const struct opts *o, struct tx_buf *tb,
 	while (st->bytes < o->size) {
 		uint64_t s = st->bytes, len = o->size - s;
 
+		if (urg < o->nr_urgent && s == o->urgent[urg]) {
+			err = send_urgent(fd, o, tb->chunk, st);
+			if (err)
+				break;
+			urg++;
+			continue;
+		}
 		if (len > o->chunk)
 			len = o->chunk;
+		/* --urgent is --tx copy only: chunks stop at the next one */
+		if (urg < o->nr_urgent && len > o->urgent[urg] - s)
+			len = o->urgent[urg] - s;
 		if (o->tx == TX_BOUNCE) {
 			uint64_t off = s % tb->size, n;
 
