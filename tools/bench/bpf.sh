@@ -55,10 +55,11 @@ BINDING=$("$BUILD/selftests/devmem_nl" -n "$NS_SRV" bind --ifindex "$SRV_IFINDEX
 	--queues 2-3 --udmabuf 64M) || { wire_down; die "cannot bind"; }
 sysctl -qw kernel.bpf_stats_enabled=1
 
-echo "# BPF benchmark: $SIZE per transfer, $RUNS runs per mode, interleaved" >&2
+echo "# BPF benchmark: $SIZE per transfer, $RUNS runs per mode, interleaved, every other run in reverse" >&2
 failed=0
 for run in $(seq "$RUNS"); do
-	for mode in "${MODES[@]}"; do
+	# shellcheck disable=SC2046 # mode names are words
+	for mode in $(run_order "$run" "${MODES[@]}"); do
 		if [ "$mode" != none ] && ! attach "$mode"; then
 			failed=$((failed + 1))
 			detach

@@ -89,6 +89,19 @@ target() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && b > 0) printf "%.17g\n", a / b }'; }
 
 # bench_init: check the size and runs, a fresh $T
+# run_order RUN MODE...: the modes in the order run RUN takes them, the
+# reverse on even runs, so that a drift over the runs (a machine warming
+# up, caches) does not favour the modes that come late in every run
+run_order() {
+	local run=$1 i; shift
+	if [ $((run % 2)) -eq 1 ]; then
+		echo "$@"
+	else
+		for ((i = $#; i >= 1; i--)); do echo -n "${!i} "; done
+		echo
+	fi
+}
+
 bench_init() {
 	size_bytes=$(numfmt --from=iec "$SIZE" 2> /dev/null)
 	[[ $size_bytes =~ ^[1-9][0-9]*$ ]] || die "BENCH_SIZE '$SIZE' is not a size"

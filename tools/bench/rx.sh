@@ -15,7 +15,7 @@
 # is non-zero only when a transfer fails.
 #
 #   BENCH_SIZE  bytes per transfer (default 1G; K, M, G suffixes)
-#   BENCH_RUNS  runs per mode, interleaved, the median reported (default 3)
+#   BENCH_RUNS  runs per mode, interleaved (reversed on even runs), the median reported (default 3)
 # shellcheck source=tools/bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -49,10 +49,11 @@ one() {
 bench_init
 setup || { wire_down; die "could not set up the netdevsim wire"; }
 
-echo "# RX benchmark: $SIZE per transfer, $RUNS runs per mode, interleaved" >&2
+echo "# RX benchmark: $SIZE per transfer, $RUNS runs per mode, interleaved, every other run in reverse" >&2
 failed=0
 for run in $(seq "$RUNS"); do
-	for mode in "${MODES[@]}"; do
+	# shellcheck disable=SC2046 # mode names are words
+	for mode in $(run_order "$run" "${MODES[@]}"); do
 		one "$mode" "$run" || failed=$((failed + 1))
 	done
 done

@@ -218,6 +218,7 @@ int recv_devmem_raw(int fd, const struct opts *o, struct dmabuf *db,
 
 /* tx_copy.c, tx_zerocopy.c, tx_raw.c */
 int tx_fill(struct tx_buf *tb, uint64_t upto, bool in_cpu_access);
+uint64_t tx_fill_upto(const struct tx_buf *tb, uint64_t need, uint64_t total);
 int send_copy(int fd, const struct opts *o, struct tx_buf *tb,
 	      struct tx_stats *st);
 int send_zerocopy(int fd, const struct opts *o, struct tx_buf *tb,

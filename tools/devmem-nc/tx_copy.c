@@ -41,6 +41,24 @@ int tx_fill(struct tx_buf *tb, uint64_t upto, bool in_cpu_access)
 	return 0;
 }
 
+/*
+ * How far the zero-copy senders fill the window when the stream up to
+ * @need is not written yet: half a window at a time (or to @need, or the
+ * end of the stream @total).  The caller first waits until what that
+ * part of the window held before has completed (upto - size).  Fixed
+ * steps make the number of fills, each two DMA_BUF_IOCTL_SYNCs of the
+ * whole udmabuf, the same whatever the completions' timing, so that the
+ * benchmark compares senders, not how often each happened to sync.
+ */
+uint64_t tx_fill_upto(const struct tx_buf *tb, uint64_t need, uint64_t total)
+{
+	uint64_t upto = tb->filled + tb->size / 2;
+
+	if (upto < need)
+		upto = need;
+	return upto < total ? upto : total;
+}
+
 static int send_all(int fd, const struct opts *o, const uint8_t *buf,
 		    size_t len, struct tx_stats *st)
 {

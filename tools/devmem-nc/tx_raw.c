@@ -114,9 +114,11 @@ int send_zerocopy_raw(int fd, const struct opts *o, struct tx_buf *tb,
 			break;
 		}
 		if (tb->filled < s + len) {
-			uint64_t upto = r.done_end + tb->size;
+			uint64_t upto = tx_fill_upto(tb, s + len, o->size);
 
-			if (tx_fill(tb, upto < o->size ? upto : o->size, false)) {
+			if ((upto > tb->size &&
+			     raw_wait(fd, o, &r, st, upto - tb->size)) ||
+			    tx_fill(tb, upto, false)) {
 				err = -1;
 				break;
 			}

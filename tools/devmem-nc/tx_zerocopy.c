@@ -129,10 +129,12 @@ int send_zerocopy(int fd, const struct opts *o, struct tx_buf *tb,
 				break;
 		}
 		if (tb->filled < s + len) {
-			uint64_t upto = devmem_tx_done_bytes(tx) + tb->size;
+			uint64_t upto = tx_fill_upto(tb, s + len, o->size);
 
-			err = tx_fill(tb, upto < o->size ? upto : o->size,
-				      false);
+			if (upto > tb->size)
+				err = zc_wait(tx, o, st, upto - tb->size);
+			if (!err)
+				err = tx_fill(tb, upto, false);
 			if (err)
 				break;
 		}
