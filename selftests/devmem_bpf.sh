@@ -89,10 +89,8 @@ all_in_dmabuf() {
 
 setup() {
 	wire_up || return 1
-	# what 'devmemctl dev setup' does: header split, ntuple on, RSS over
-	# queues 0-1 only; no ntuple rule at all
-	hds "$NS_SRV" "$SRV_IF" on && in_srv ethtool -K "$SRV_IF" ntuple on &&
-		in_srv ethtool -X "$SRV_IF" equal 2 || return 1
+	# header split, ntuple on, RSS over queues 0-1 only; no ntuple rule
+	"$LIB_CTL" -n "$NS_SRV" dev setup "$SRV_IF" devmem-queues 2-3 > /dev/null || return 1
 	# an admin's own rule, which nothing here may touch
 	in_srv ethtool -N "$SRV_IF" flow-type tcp4 dst-port 7000 action 1 loc 100 || return 1
 	B=$("$DNL" -n "$NS_SRV" bind --ifindex "$SRV_IFINDEX" --queues 2-3 --udmabuf $SIZE) ||
@@ -262,18 +260,30 @@ hoarding() {
 }
 ok "a hoarding application: allocation failures per binding and per queue equal the kernel's, no token released" hoarding
 
+# tokens_out: the kernel's count of tokens handed out from binding B
+tokens_out() { ctl -j stats show binding "$B" | jq '.stats[0]."tokens-out"'; }
 tokens_midflow() {
-	local s r=0 c
+	local s r=0 c w i before
 	ctl steer policy add port 5335 binding "$B" || return 1
 	# tokens go back only at the end (a batch larger than the transfer)
 	srv tk 5335 --binding "$B" --token-batch 1048576 --no-validate
 	wait_listen "$NS_SRV" 5335 && wait_rules 5335 1 || return 1
-	{ head -c 1M /dev/zero; sleep 3; head -c 1M /dev/zero; } |
-		ip netns exec "$NS_CLI" nc -N "$SRV_IP" 5335 > /dev/null 2>&1 &
+	before=$(tokens_out)
+	rm -f "$T/tk.fifo" && mkfifo "$T/tk.fifo" || return 1
+	ip netns exec "$NS_CLI" nc -N "$SRV_IP" 5335 < "$T/tk.fifo" > /dev/null 2>&1 &
 	c=$!
-	sleep 1.5
-	# accounting attached anew while the server holds the first 1M's tokens
+	exec {w}> "$T/tk.fifo"
+	head -c 1M /dev/zero >&$w
+	# the server holds tokens of the first 1M (whatever the machine's
+	# speed): then accounting is attached anew, and the second 1M sent
+	for i in $(seq 100); do
+		[ "$(tokens_out)" -gt "$before" ] && break
+		sleep 0.2
+	done
+	[ "$(tokens_out)" -gt "$before" ] || { diag "no token handed out for the first 1M"; r=1; }
 	ctl stats detach && ctl stats attach || r=1
+	head -c 1M /dev/zero >&$w
+	exec {w}>&-
 	wait $c
 	wait_srv tk
 	s=$(ctl -j stats bpf binding "$B" | jq -c '.binding[0]')

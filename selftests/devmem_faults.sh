@@ -7,13 +7,13 @@
 # runner also checks kmemleak at the end of the run):
 # link flap, channel change and ring change while bound, the sender's
 # device deleted, the sender's netns deleted, and a storm of binds,
-# unbinds, dumps and stats from several processes (STORM_SECONDS, 60)
+# unbinds, dumps and stats from several processes (STORM_SECONDS, 30)
 # while a transfer runs.
 . "$(dirname "$0")/lib.sh"
 kernel_log_mark
 
 SIZE=${DEVMEM_FAULTS_SIZE:-24M}
-STORM_SECONDS=${STORM_SECONDS:-60}
+STORM_SECONDS=${STORM_SECONDS:-30}
 ENDLESS=64G
 DNL=$BUILD/selftests/devmem_nl
 CTL=$BUILD/ctl/devmemctl

@@ -9,7 +9,7 @@
 # transfer into the kept binding has every byte validated and counted.
 #
 #   FUZZ_COUNT (default 100000; 0: no limit) messages, or FUZZ_SECONDS
-#   (default 80) of fuzzing, whichever ends first; FUZZ_SEED reproduces a
+#   (default 60) of fuzzing, whichever ends first; FUZZ_SEED reproduces a
 #   run (the seed of every run is printed); FUZZ_DISABLE=CLASS,... turns
 #   mutation classes off; FUZZ_KNOWN=BUG,... sends what hits a known bug.
 #   The fuzzer's output is kept in $VM_SCRATCH/devmem_fuzz.out.
@@ -19,7 +19,7 @@ CTL=$BUILD/ctl/devmemctl
 DNL=$BUILD/selftests/devmem_nl
 FUZZ=$BUILD/selftests/devmem_fuzz
 COUNT=${FUZZ_COUNT:-100000}
-FUZZ_TIME=${FUZZ_SECONDS:-120}
+FUZZ_TIME=${FUZZ_SECONDS:-60}
 SIZE=16M
 size_bytes=$((16 << 20))
 T=/tmp/devmem_fuzz
@@ -50,12 +50,7 @@ finish() {
 	wire_down
 }
 
-# devmemctl dev setup, not devmem_port: no python start (~10 s in the VM)
-setup() {
-	wire_up 4 &&
-	"$CTL" -n "$NS_SRV" dev setup "$SRV_IF" devmem-queues 2-3 > /dev/null &&
-	in_srv ethtool -N "$SRV_IF" flow-type tcp4 dst-port 5201 action 2 loc 1
-}
+setup() { wire_up 4 && devmem_port 5201; }
 timed "setup: netdevsim wire, header split, port 5201 steered to queue 2" setup ||
 	{ echo "Bail out! no devmem-capable wire"; finish; exit 1; }
 

@@ -1,30 +1,24 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
-"""Send SIZE bytes of devmem-nc's pattern with some of them urgent.
+"""Send SIZE bytes of devmem-nc's pattern in ROUNDS urgent parts.
 
-usage: devmem_oob.py ADDR PORT SIZE OOB_OFFSET [ROUNDS]
+usage: devmem_oob.py ADDR PORT SIZE ROUNDS
 
-The byte at OOB_OFFSET goes out alone with MSG_OOB (the urgent pointer
-names it); the rest with send().  With ROUNDS, the stream goes out in
-ROUNDS equal parts instead, the last byte of each urgent, with a pause
-after each so that the receiver has seen one urgent pointer before the
-next.  A receiver that reads the urgent bytes inline sees the pattern
-unchanged.
+The stream goes out in ROUNDS equal parts, the last byte of each alone
+with MSG_OOB (the urgent pointer names it), with a pause after each so
+that the receiver has seen one urgent pointer before the next.  A
+receiver that reads the urgent bytes inline sees the pattern unchanged.
 
-Without ROUNDS the byte is sent only once everything before it has been
-acknowledged (SIOCOUTQ 0), so that no segment before it carries a
-pointer: a sender marks segments more than 64 KiB before its urgent
-pointer with urg_ptr 0xffff (RFC 6093), each a new pointer to the
-receiver, a SIGURG each.  Without loss the receiver then gets exactly one
-SIGURG.  With ROUNDS data before each urgent byte is in flight when it is
-marked (what the lossy test wants: retransmits that carry the pointer
-after the byte), so the receiver gets at least ROUNDS SIGURGs.
+Unlike devmem-nc --urgent (which sends an urgent byte only once all
+before it is acknowledged), data before each urgent byte is still in
+flight when it is marked: what the lossy test wants, retransmits that
+carry the pointer after the byte.  A sender also marks segments more
+than 64 KiB before its urgent pointer with urg_ptr 0xffff (RFC 6093),
+each a new pointer to the receiver, so the receiver gets at least
+ROUNDS SIGURGs.
 """
-import fcntl
 import socket
-import struct
 import sys
-import termios
 import time
 
 M = (1 << 64) - 1
@@ -38,36 +32,17 @@ def block(q):
     return bytes(b ^ k for b in TABLE)
 
 
-def unacked(s, timeout=30):
-    """Wait until nothing sent on s is unacknowledged (SIOCOUTQ 0)."""
-    end = time.monotonic() + timeout
-    while True:
-        n = struct.unpack("i", fcntl.ioctl(s, termios.TIOCOUTQ, b"\0" * 4))[0]
-        if not n:
-            return
-        if time.monotonic() > end:
-            sys.exit(f"devmem_oob.py: {n} bytes still unacknowledged after {timeout} s")
-        time.sleep(0.01)
-
-
 def main():
-    addr, port, size, oob = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-    rounds = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+    addr, port, size, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     data = b"".join(block(q) for q in range((size + 255) // 256))[:size]
     s = socket.create_connection((addr, port), timeout=60)
-    if rounds:
-        urgent = [(k + 1) * size // rounds - 1 for k in range(rounds)]
-    else:
-        urgent = [oob]
     at = 0
-    for u in urgent:
+    for k in range(rounds):
+        u = (k + 1) * size // rounds - 1
         s.sendall(data[at:u])
-        if not rounds:
-            unacked(s)
         s.send(data[u:u + 1], socket.MSG_OOB)
         at = u + 1
-        if rounds:
-            time.sleep(0.3)
+        time.sleep(0.3)
     s.sendall(data[at:])
     s.shutdown(socket.SHUT_WR)
     while s.recv(4096):

@@ -6,7 +6,7 @@
 # corrupting data or the kernel (the VM runner checks the log and kmemleak).
 . "$(dirname "$0")/lib.sh"
 
-SIZE=${DEVMEM_RX_SIZE:-256M}
+SIZE=${DEVMEM_RX_SIZE:-128M}
 SMALL=16M
 T=/tmp/devmem_rx
 mkdir -p $T

@@ -192,8 +192,7 @@ urgent_byte() {
 	local r=0
 	srv urg 5201 --timeout 60 -s 1M -i "$SRV_IF" -q 2-3 -b 8M
 	wait_listen "$NS_SRV" 5201 || return 1
-	in_cli python3 "$(dirname "$0")/devmem_oob.py" "$SRV_IP" 5201 1048576 300000 2> "$T/urg_c.err" ||
-		{ diag "client: $(cat "$T/urg_c.err")"; r=1; }
+	txc urg_c 5201 1048576 --urgent 300000 || { diag "client: $(cat "$T/urg_c.err")"; r=1; }
 	wait_srv urg || { diag "server: $(cat "$T/urg.err")"; r=1; }
 	[ $r -eq 0 ] && validated urg 1048576 &&
 	test "$(j urg '."dmabuf-bytes"')" -gt $((1048576 - 65536)) &&
@@ -214,7 +213,7 @@ urgent_lossy() {
 	netem "$NS_CLI" "$CLI_IF" loss 10% || return 1
 	srv url 5201 --timeout 90 -s $size -i "$SRV_IF" -q 2-3 -b 8M
 	wait_listen "$NS_SRV" 5201 || r=1
-	[ $r -eq 0 ] && { in_cli python3 "$(dirname "$0")/devmem_oob.py" "$SRV_IP" 5201 $size 0 $n \
+	[ $r -eq 0 ] && { in_cli python3 "$(dirname "$0")/devmem_oob.py" "$SRV_IP" 5201 $size $n \
 		2> "$T/url_c.err" || { diag "client: $(cat "$T/url_c.err")"; r=1; }; }
 	netem_off "$NS_CLI" "$CLI_IF"
 	wait_srv url || { diag "server: $(cat "$T/url.err")"; r=1; }

@@ -15,7 +15,7 @@ tap_plan 9
 
 # stat ID FIELD: a counter of a binding, from the devmem family
 stat() {
-	in_srv "$YNL" devmem --do stats-get --json "{\"id\": $1}" --output-json | jq -r ".\"$2\""
+	"$LIB_CTL" -n "$NS_SRV" -j stats show binding "$1" | jq -r ".stats[0].\"$2\""
 }
 
 # ev EVENT [KEY=VALUE]: the lines of one event in the trace buffer
@@ -48,9 +48,12 @@ ok "setup: wire, devmem port, the devmem trace events on" setup ||
 
 btf_targets() {
 	local e r=0
+	# one dump (each takes seconds in the VM), then a look per event
+	bpftool btf dump file /sys/kernel/btf/vmlinux format raw |
+		grep -o "'btf_trace_devmem_[a-z_]*'" > "$T/btf_targets" || return 1
 	for e in bind unbind binding_free alloc_fail recvmsg recvmsg_efault token_release; do
-		bpftool btf dump file /sys/kernel/btf/vmlinux format raw |
-			grep -q "'btf_trace_devmem_$e'" || { diag "no BTF for tp_btf/devmem_$e"; r=1; }
+		grep -qx "'btf_trace_devmem_$e'" "$T/btf_targets" ||
+			{ diag "no BTF for tp_btf/devmem_$e"; r=1; }
 	done
 	return $r
 }
@@ -112,7 +115,7 @@ ok "a plain socket on a bound queue: devmem_recvmsg_efault names the binding, th
 hid=${hid:-0}
 
 unbind_holder() {
-	in_srv "$YNL" devmem --do unbind --json "{\"id\": $hid}" > /dev/null &&
+	"$LIB_CTL" -n "$NS_SRV" binding del id "$hid" &&
 	wait_ev devmem_binding_free "binding=$hid"
 }
 ok "the persistent binding unbinds and is freed" unbind_holder
@@ -138,7 +141,7 @@ hoard() {
 	expect_eq "tokens reclaimed at close = tokens handed out" "$(stat "$aid" tokens-out)" "$(stat "$aid" tokens-reclaimed)" || r=1
 	[ "$(stat "$aid" tokens-out)" -gt 0 ] || { diag "no tokens handed out"; r=1; }
 	expect_eq "no devmem_token_release (nothing returned)" 0 "$(ev devmem_token_release | wc -l)" || r=1
-	in_srv "$YNL" devmem --do unbind --json "{\"id\": $aid}" > /dev/null || r=1
+	"$LIB_CTL" -n "$NS_SRV" binding del id "$aid" || r=1
 	return $r
 }
 ok "a hoarding app: devmem_alloc_fail on queue 2 as often as the alloc-fail counter; its tokens reclaimed at close" hoard

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 kernel_log_mark
 
-SIZE=${DEVMEM_TX_SIZE:-256M}
+SIZE=${DEVMEM_TX_SIZE:-128M}
 SMALL=16M
 # the client's udmabuf: at most this much in flight, each lap written anew
 WINDOW=16M
@@ -129,8 +129,6 @@ setup() {
 	"$CTL" -n "$NS_CLI" dev setup "$CLI_IF" devmem-queues 3 > /dev/null
 }
 
-# hds_now NETNS DEV: on, off or unknown
-hds_now() { "$CTL" -n "$1" -j dev show "$2" | jq -r '."tcp-data-split"'; }
 teardown() {
 	[ -e /sys/bus/netdevsim/devices/netdevsim$NS_OTHER_ID ] &&
 		echo $NS_OTHER_ID > /sys/bus/netdevsim/del_device
@@ -192,7 +190,7 @@ prober() {
 
 # -- sends from the dmabuf --------------------------------------------------------
 to_host_memory() {
-	[ "$(hds_now "$NS_SRV" "$SRV_IF")" = off ] || hds "$NS_SRV" "$SRV_IF" off || return 1
+	[ "$(hds_get "$NS_SRV" "$SRV_IF")" = off ] || hds "$NS_SRV" "$SRV_IF" off || return 1
 	srv plain 5202 --timeout 120 --plain -s "$SIZE"
 	wait_listen "$NS_SRV" 5202 || return 1
 	txc a 5202 "$SIZE" --tx devmem -i "$CLI_IF" -b $WINDOW --lifetime persistent ||
@@ -208,10 +206,7 @@ ok "...the binding's tx-bytes is $SIZE; unbound, it is freed" \
 	tx_stats_and_unbind a "$size_bytes"
 
 device_to_device() {
-	# what lib.sh's devmem_port does: header split, ntuple, RSS on queues
-	# 0-1, dst-port 5201 steered to queue 2
-	"$CTL" -n "$NS_SRV" dev setup "$SRV_IF" devmem-queues 2-3 > /dev/null &&
-	in_srv ethtool -N "$SRV_IF" flow-type tcp4 dst-port 5201 action 2 loc 1 || return 1
+	devmem_port 5201 || return 1
 	srv dd 5201 --timeout 120 -i "$SRV_IF" -q 2-3 -b 32M -s "$SIZE"
 	wait_listen "$NS_SRV" 5201 || return 1
 	txc b 5201 "$SIZE" --tx devmem -i "$CLI_IF" -b $WINDOW --lifetime persistent ||

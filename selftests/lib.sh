@@ -21,7 +21,7 @@ tap_plan() { echo "TAP version 13"; echo "1..$1"; }
 
 # ok DESCRIPTION COMMAND... : one TAP result from a command's status
 ok() {
-	local desc=$1; shift
+	local desc=$1 t0=$SECONDS; shift
 	__tap_n=$((__tap_n + 1))
 	if "$@" && san_clean; then
 		echo "ok $__tap_n $desc"
@@ -30,6 +30,8 @@ ok() {
 		echo "not ok $__tap_n $desc"
 		__tap_failed=$((__tap_failed + 1))
 	fi
+	# where a suite's time goes: the tests that took 10 s or more
+	[ $((SECONDS - t0)) -lt 10 ] || echo "#   took $((SECONDS - t0))s"
 }
 
 skip() {
@@ -113,6 +115,8 @@ in_srv() { ip netns exec "$NS_SRV" "$@"; }
 in_cli() { ip netns exec "$NS_CLI" "$@"; }
 
 YNL=$LIB_TOP/tools/ynl
+# the plain devmemctl, for the helpers here (suites may test a sanitized one)
+LIB_CTL=$BUILD/ctl/devmemctl
 
 # hds NETNS DEV on|off: ethtool's tcp-data-split ring parameter. Debian
 # 12's ethtool (6.1) predates it in -G/-g, so talk ethtool netlink directly.
@@ -125,12 +129,8 @@ hds() {
 		{ echo "$out" >&2; return 1; }
 }
 
-# hds_get NETNS DEV: prints on, off or unknown
-hds_get() {
-	ip netns exec "$1" "$YNL" ethtool --do rings-get --output-json \
-		--json "{\"header\": {\"dev-name\": \"$2\"}}" |
-		jq -r '."tcp-data-split" // 0 | if . == 2 then "on" elif . == 1 then "off" else "unknown" end'
-}
+# hds_get NETNS DEV: prints on, off or unknown (devmemctl dev show)
+hds_get() { "$LIB_CTL" -n "$1" -j dev show "$2" | jq -r '."tcp-data-split"'; }
 
 # nsim_new NETNS ID QUEUES: a one-port netdevsim device created inside
 # NETNS; prints the port's name.
@@ -171,14 +171,13 @@ wire_up() {
 	ip -n "$NS_CLI" link set "$CLI_IF" up
 }
 
-# devmem_port [PORT]: make the server port a devmem NIC, as 'devmemctl dev
-# setup' will: header split on, ntuple on, RSS over queues 0-1 only (2-3
-# are left for devmem), and TCP dst-port PORT (default 5201) steered to
-# queue 2 by ntuple rule 1.
+# devmem_port [PORT]: make the server port a devmem NIC with 'devmemctl
+# dev setup': header split on, ntuple on, RSS over queues 0-1 only (2-3
+# are left for devmem); and TCP dst-port PORT (default 5201) steered to
+# queue 2 by ntuple rule 1. (Not YNL: python takes 10-20 s to start in
+# the VM, a C tool a fraction of a second.)
 devmem_port() {
-	hds "$NS_SRV" "$SRV_IF" on &&
-	in_srv ethtool -K "$SRV_IF" ntuple on &&
-	in_srv ethtool -X "$SRV_IF" equal 2 &&
+	"$LIB_CTL" -n "$NS_SRV" dev setup "$SRV_IF" devmem-queues 2-3 > /dev/null &&
 	in_srv ethtool -N "$SRV_IF" flow-type tcp4 dst-port "${1:-5201}" action 2 loc 1
 }
 

@@ -33,6 +33,10 @@ TWO_HOST_TESTS=(
 )
 [ -n "${DEVMEM_HOST:-}" ] && TESTS=("${TWO_HOST_TESTS[@]}")
 [ $# -gt 0 ] && TESTS=("$@")
+# a suite that hangs is killed (with everything it started: timeout signals
+# its process group) and fails, and the rest still run; the longest takes
+# ~7 min on the debug kernel
+limit=${DEVMEM_SUITE_TIMEOUT:-900}
 
 passed=0 failed=0 skipped=0
 for t in "${TESTS[@]}"; do
@@ -43,8 +47,11 @@ for t in "${TESTS[@]}"; do
 	echo "# ---- $t"
 	out=$(mktemp)
 	start=$(date +%s)
-	"${cmd[@]}" 2>&1 | tee "$out"
+	timeout -k 30 "$limit" "${cmd[@]}" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		echo "# $t did not finish in ${limit}s: killed"
+	fi
 	# top-level TAP results only (the C harness indents nothing here)
 	p=$(grep -Ec '^ok [0-9]+' "$out")
 	s=$(grep -Ec '^ok [0-9]+.*# SKIP' "$out")
