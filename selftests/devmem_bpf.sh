@@ -89,8 +89,8 @@ all_in_dmabuf() {
 
 setup() {
 	wire_up || return 1
-	# header split, ntuple on, RSS over queues 0-1 only; no ntuple rule
-	"$LIB_CTL" -n "$NS_SRV" dev setup "$SRV_IF" devmem-queues 2-3 > /dev/null || return 1
+	# no ntuple rule of ours: the steering agent adds them
+	devmem_nic || return 1
 	# an admin's own rule, which nothing here may touch
 	in_srv ethtool -N "$SRV_IF" flow-type tcp4 dst-port 7000 action 1 loc 100 || return 1
 	B=$("$DNL" -n "$NS_SRV" bind --ifindex "$SRV_IFINDEX" --queues 2-3 --udmabuf $SIZE) ||

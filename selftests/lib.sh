@@ -171,13 +171,15 @@ wire_up() {
 	ip -n "$NS_CLI" link set "$CLI_IF" up
 }
 
-# devmem_port [PORT]: make the server port a devmem NIC with 'devmemctl
-# dev setup': header split on, ntuple on, RSS over queues 0-1 only (2-3
-# are left for devmem); and TCP dst-port PORT (default 5201) steered to
-# queue 2 by ntuple rule 1. (Not YNL: python takes 10-20 s to start in
-# the VM, a C tool a fraction of a second.)
+# devmem_nic: make the server port a devmem NIC with 'devmemctl dev
+# setup': header split on, ntuple on, RSS over queues 0-1 only (2-3 are
+# left for devmem). (Not YNL: python takes 10-20 s to start in the VM, a
+# C tool a fraction of a second.)
+devmem_nic() { "$LIB_CTL" -n "$NS_SRV" dev setup "$SRV_IF" devmem-queues 2-3 > /dev/null; }
+# devmem_port [PORT]: devmem_nic, and TCP dst-port PORT (default 5201)
+# steered to queue 2 by ntuple rule 1
 devmem_port() {
-	"$LIB_CTL" -n "$NS_SRV" dev setup "$SRV_IF" devmem-queues 2-3 > /dev/null &&
+	devmem_nic &&
 	in_srv ethtool -N "$SRV_IF" flow-type tcp4 dst-port "${1:-5201}" action 2 loc 1
 }
 
